@@ -1,0 +1,163 @@
+# Disco-Musica - one GNU Makefile (pkg-config for every library).
+#
+#   make            release build: build/release/disco
+#   make run        install what is missing, build, run the main job
+#   make test       install what is missing, build under ASan+UBSan, run every test
+#   make bench      benchmarks (release build)
+#   make fuzz-quick each libFuzzer target replays its corpus
+#   make format     clang-format every C file
+#   make install PREFIX=/usr/local
+#   make compile_commands.json
+
+BUILD ?= build
+VERSION := $(shell cat VERSION)
+PREFIX ?= /usr/local
+
+PKGS := jansson sqlite3 libcrypto
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+LIBS := $(PKG_LIBS) -lpthread -lm
+
+WARN := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla \
+	-Wformat=2 -Wimplicit-fallthrough -fno-common
+CPPFLAGS := -Iinclude -I$(BUILD)/gen -D_GNU_SOURCE $(PKG_CFLAGS)
+BASE_CFLAGS := -std=c11 $(WARN) -g -MMD -MP
+WERROR ?=
+
+REL_CFLAGS := $(BASE_CFLAGS) -O2 $(WERROR)
+SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+ASAN_CFLAGS := $(BASE_CFLAGS) -O1 $(SAN) -DDISCO_DEBUG -Werror
+FUZZ_CC := clang
+FUZZ_CFLAGS := -std=c11 -g -O1 -fsanitize=fuzzer-no-link,address,undefined -DDISCO_DEBUG
+
+LIB_SRCS := $(sort $(wildcard src/base/*.c src/store/*.c src/dsp/*.c src/music/*.c src/tsa/*.c \
+	src/embed/*.c src/flows/*.c src/ops/*.c))
+CLI_SRCS := $(sort $(wildcard src/cli/*.c))
+TEST_SRCS := $(sort $(wildcard tests/*/test_*.c))
+TEST_SUPPORT := $(sort $(wildcard tests/support/*.c))
+BENCH_SRCS := $(sort $(wildcard bench/bench_*.c))
+FUZZ_SRCS := $(sort $(wildcard fuzz/fuzz_*.c))
+HDRS := $(sort $(wildcard include/disco/*.h src/*/*.h))
+
+GEN_VERSION := $(BUILD)/gen/disco/version.h
+
+REL_OBJS := $(LIB_SRCS:%.c=$(BUILD)/release/%.o)
+ASAN_OBJS := $(LIB_SRCS:%.c=$(BUILD)/asan/%.o)
+FUZZ_OBJS := $(LIB_SRCS:%.c=$(BUILD)/fuzz/%.o)
+REL_LIB := $(BUILD)/release/libdisco.a
+ASAN_LIB := $(BUILD)/asan/libdisco.a
+FUZZ_LIB := $(BUILD)/fuzz/libdisco.a
+
+DISCO := $(BUILD)/release/disco
+DISCO_ASAN := $(BUILD)/asan/disco
+TEST_BINS := $(TEST_SRCS:%.c=$(BUILD)/asan/%)
+BENCH_BINS := $(BENCH_SRCS:%.c=$(BUILD)/release/%)
+FUZZ_BINS := $(FUZZ_SRCS:%.c=$(BUILD)/fuzz/%)
+
+.PHONY: all deps run test test-build bench fuzz-quick fuzz format install uninstall clean
+.DEFAULT_GOAL := all
+
+all: $(DISCO)
+
+deps:
+	@scripts/deps.sh
+
+$(GEN_VERSION): VERSION include/disco/version.h.in
+	@mkdir -p $(dir $@)
+	sed 's/@VERSION@/$(VERSION)/' include/disco/version.h.in > $@
+
+# --- release -----------------------------------------------------------------
+$(BUILD)/release/%.o: %.c $(GEN_VERSION)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(REL_CFLAGS) -c $< -o $@
+
+$(REL_LIB): $(REL_OBJS)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(DISCO): $(CLI_SRCS:%.c=$(BUILD)/release/%.o) $(REL_LIB)
+	$(CC) $(REL_CFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/release/bench/%: $(BUILD)/release/bench/%.o $(REL_LIB)
+	$(CC) $(REL_CFLAGS) -o $@ $^ $(LIBS)
+
+# --- ASan + UBSan (tests) ----------------------------------------------------
+$(BUILD)/asan/%.o: %.c $(GEN_VERSION)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -Itests -Isrc $(ASAN_CFLAGS) -c $< -o $@
+
+$(ASAN_LIB): $(ASAN_OBJS)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(DISCO_ASAN): $(CLI_SRCS:%.c=$(BUILD)/asan/%.o) $(ASAN_LIB)
+	$(CC) $(ASAN_CFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/asan/tests/%: $(BUILD)/asan/tests/%.o $(TEST_SUPPORT:%.c=$(BUILD)/asan/%.o) $(ASAN_LIB)
+	$(CC) $(ASAN_CFLAGS) -o $@ $^ $(LIBS) $(shell pkg-config --libs cmocka)
+
+# --- libFuzzer ---------------------------------------------------------------
+$(BUILD)/fuzz/%.o: %.c $(GEN_VERSION)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_CFLAGS) -c $< -o $@
+
+$(FUZZ_LIB): $(FUZZ_OBJS)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(BUILD)/fuzz/fuzz/%: $(BUILD)/fuzz/fuzz/%.o $(FUZZ_LIB)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^ $(LIBS)
+
+# --- entry points ------------------------------------------------------------
+run: deps
+	@$(MAKE) --no-print-directory all
+	@scripts/demo.sh $(DISCO)
+
+test-build: $(DISCO_ASAN) $(TEST_BINS) $(FUZZ_BINS)
+
+test: deps
+	@$(MAKE) --no-print-directory test-build
+	@scripts/run-tests.sh
+
+bench: deps
+	@$(MAKE) --no-print-directory all $(BENCH_BINS)
+	@scripts/run-bench.sh
+
+fuzz-quick: $(FUZZ_BINS)
+	@scripts/run-fuzz.sh replay
+
+fuzz: $(FUZZ_BINS)
+	@scripts/run-fuzz.sh explore $(FUZZ_SECONDS)
+
+format:
+	clang-format -i $(LIB_SRCS) $(CLI_SRCS) $(TEST_SRCS) $(TEST_SUPPORT) $(BENCH_SRCS) \
+		$(FUZZ_SRCS) $(HDRS)
+
+compile_commands.json: Makefile
+	@scripts/compile-commands.sh "$(CC) $(CPPFLAGS) -Itests -Isrc $(REL_CFLAGS)" > $@
+	@echo "wrote $@"
+
+$(BUILD)/disco.pc: Makefile VERSION
+	@mkdir -p $(BUILD)
+	@printf 'prefix=%s\nincludedir=$${prefix}/include\nlibdir=$${prefix}/lib\n\n' \
+		'$(PREFIX)' > $@
+	@printf 'Name: disco\nDescription: Disco-Musica music AI platform library\n' >> $@
+	@printf 'Version: %s\nRequires.private: %s\n' '$(VERSION)' '$(PKGS)' >> $@
+	@printf 'Cflags: -I$${includedir}\nLibs: -L$${libdir} -ldisco\nLibs.private: -lpthread -lm\n' >> $@
+
+install: $(DISCO) $(REL_LIB) $(BUILD)/disco.pc
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig \
+		$(DESTDIR)$(PREFIX)/include/disco
+	install -m 755 $(DISCO) $(DESTDIR)$(PREFIX)/bin/disco
+	install -m 644 $(REL_LIB) $(DESTDIR)$(PREFIX)/lib/libdisco.a
+	install -m 644 $(wildcard include/disco/*.h) $(GEN_VERSION) $(DESTDIR)$(PREFIX)/include/disco/
+	install -m 644 $(BUILD)/disco.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/disco.pc
+
+uninstall:
+	rm -rf $(DESTDIR)$(PREFIX)/bin/disco $(DESTDIR)$(PREFIX)/lib/libdisco.a \
+		$(DESTDIR)$(PREFIX)/include/disco $(DESTDIR)$(PREFIX)/lib/pkgconfig/disco.pc
+
+clean:
+	rm -rf $(BUILD) compile_commands.json
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

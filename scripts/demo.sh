@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# The main job until the server exists: a short tour of what Disco-Musica
+# can do now. Stores a recording as a resource, derives new resources from
+# it, makes a new version, and prints the lineage - all in ./disco-data
+# (or $DISCO_DATA), which it leaves in place for you to explore.
+set -euo pipefail
+DISCO=${1:-build/release/disco}
+export DISCO_DATA=${DISCO_DATA:-$PWD/disco-data}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+# A one-second 440 Hz sine as a 16-bit mono WAV, written without any tool.
+le16() { printf "\\x$(printf %02x $(($1 & 255)))\\x$(printf %02x $((($1 >> 8) & 255)))"; }
+le32() { le16 $(($1 & 65535)); le16 $((($1 >> 16) & 65535)); }
+make_wav() {
+    local rate=8000 n=8000
+    {
+        printf 'RIFF'; le32 $((36 + n * 2)); printf 'WAVEfmt '
+        le32 16; le16 1; le16 1; le32 $rate; le32 $((rate * 2)); le16 2; le16 16
+        printf 'data'; le32 $((n * 2))
+        awk -v n=$n -v rate=$rate 'BEGIN { for (i = 0; i < n; i++) {
+            s = int(12000 * sin(2 * 3.14159265 * 440 * i / rate)); if (s < 0) s += 65536;
+            printf "%c%c", s % 256, int(s / 256) } }'
+    } >"$1"
+}
+export LC_ALL=C
+make_wav "$work/a440.wav"
+echo "a calm jazz tune in A minor" >"$work/prompt.txt"
+
+say() { printf '\n\033[1m$ %s\033[0m\n' "$*"; }
+id_of() { sed -n 's/^resource_id: //p'; }
+
+say disco resource create --type prompt --file prompt.txt --tags genre=jazz
+PROMPT=$("$DISCO" resource create --type prompt --file "$work/prompt.txt" --tags genre=jazz | tee /dev/stderr | id_of)
+
+say disco resource create --type audio --file a440.wav --parents "$PROMPT" --tags genre=jazz,key=A
+AUDIO=$("$DISCO" resource create --type audio --file "$work/a440.wav" --parents "$PROMPT" \
+    --tags genre=jazz,key=A --metadata '{"sample_rate":8000,"seconds":1}' | tee /dev/stderr | id_of)
+
+say disco resource update "$AUDIO" --tags mood=calm --metadata '{"title":"A440"}'
+"$DISCO" resource update "$AUDIO" --tags mood=calm --metadata '{"title":"A440"}'
+
+say disco resource create --type master --parents "$AUDIO" --file a440.wav
+"$DISCO" resource create --type master --parents "$AUDIO" --file "$work/a440.wav" >/dev/null
+
+say disco resource history "$AUDIO"
+"$DISCO" resource history "$AUDIO"
+
+say disco resource lineage "$AUDIO"
+"$DISCO" resource lineage "$AUDIO"
+
+say disco resource list --tags genre=jazz
+"$DISCO" resource list --tags genre=jazz
+
+say disco object verify
+"$DISCO" object verify
+
+printf '\nData is in %s. Try: %s --help\n' "$DISCO_DATA" "$DISCO"

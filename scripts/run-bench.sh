@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Runs every benchmark (release build) one after the other; each prints its
+# own figures side by side with its anchor.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+B="${BUILD:-build}"
+for bin in "$B"/release/bench/bench_*; do
+    [[ -x "$bin" && "$bin" != *.o && "$bin" != *.d ]] || continue
+    echo "== $(basename "$bin")"
+    "$bin"
+    echo
+done

@@ -1,0 +1,31 @@
+/*
+ * ops_int.h - internals shared by the files of the ops layer.
+ *
+ * Each group of operations lives in ops_<group>.c and exports its table,
+ * terminated by an entry whose name is NULL; ops.c joins them.
+ */
+#ifndef DISCO_OPS_INT_H
+#define DISCO_OPS_INT_H
+
+#include "disco/ops.h"
+
+extern const disco_op disco__ops_misc[];
+extern const disco_op disco__ops_resource[];
+extern const disco_op disco__ops_object[];
+
+/* Typed getters for validated parameters (absent: the default given). */
+const char *disco__param_str(const json_t *params, const char *name);
+int64_t disco__param_int(const json_t *params, const char *name, int64_t def);
+int disco__param_bool(const json_t *params, const char *name, int def);
+const json_t *disco__param_json(const json_t *params, const char *name);
+
+/* Converts a raw string to a parameter's type (the CLI's words). */
+int disco__param_from_string(const disco_param *p, const char *s, json_t **out, disco_status *st);
+
+/* Short description of a JSON value for messages: "\"ten\"", "3.5", "an object". */
+void disco__json_brief(const json_t *v, char *buf, size_t size);
+
+/* A resource result for a handler: disco_resource_to_json(), checked. */
+int disco__resource_result(const disco_resource *r, json_t **result, disco_status *st);
+
+#endif
