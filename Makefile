@@ -56,6 +56,7 @@ FUZZ_BINS := $(FUZZ_SRCS:%.c=$(BUILD)/fuzz/%)
 
 .PHONY: all deps run test test-build bench fuzz-quick fuzz format install uninstall clean
 .DEFAULT_GOAL := all
+.SECONDARY:
 
 all: $(DISCO)
 
@@ -94,6 +95,11 @@ $(DISCO_ASAN): $(CLI_SRCS:%.c=$(BUILD)/asan/%.o) $(ASAN_LIB)
 	$(CC) $(ASAN_CFLAGS) -o $@ $^ $(LIBS)
 
 $(BUILD)/asan/tests/%: $(BUILD)/asan/tests/%.o $(TEST_SUPPORT:%.c=$(BUILD)/asan/%.o) $(ASAN_LIB)
+	$(CC) $(ASAN_CFLAGS) -o $@ $^ $(LIBS) $(shell pkg-config --libs cmocka)
+
+# CLI tests link the command's pieces (all but main.c).
+$(BUILD)/asan/tests/cli/%: $(BUILD)/asan/tests/cli/%.o $(TEST_SUPPORT:%.c=$(BUILD)/asan/%.o) \
+		$(filter-out %/main.o,$(CLI_SRCS:%.c=$(BUILD)/asan/%.o)) $(ASAN_LIB)
 	$(CC) $(ASAN_CFLAGS) -o $@ $^ $(LIBS) $(shell pkg-config --libs cmocka)
 
 # --- libFuzzer ---------------------------------------------------------------

@@ -13,7 +13,7 @@ for bin in "$B"/fuzz/fuzz/fuzz_*; do
     name=$(basename "$bin")
     corpus="$PWD/fuzz/corpus/${name#fuzz_}"
     if [[ "$mode" == replay ]]; then
-        if "$bin" -runs=0 "$corpus" >/dev/null 2>&1; then
+        if "$bin" -runs=0 -artifact_prefix="$PWD/$B/" "$corpus" >/dev/null 2>&1; then
             echo "ok   $name ($(ls "$corpus" | wc -l) inputs)"
         else
             echo "FAIL $name: run '$bin -runs=0 $corpus' to see why"

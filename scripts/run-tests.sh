@@ -23,7 +23,10 @@ failed=0
 failures=()
 filter="${1:-}"
 
-selected() { [[ -z "$filter" || "$1" == *"$filter"* ]]; }
+selected() {
+    local name=${1#"$B"/}
+    [[ -z "$filter" || "$name" == *"$filter"* ]]
+}
 
 run_unit() {
     local bin=$1 name log p f
@@ -82,7 +85,7 @@ run_fuzz_replay() {
         echo "FAIL fuzz $name: no corpus at $corpus"
         return
     fi
-    if "$bin" -runs=0 "$corpus" >"$log" 2>&1; then
+    if "$bin" -runs=0 -artifact_prefix="$PWD/$LOGDIR/" "$corpus" >"$log" 2>&1; then
         passed=$((passed + 1))
         echo "ok   fuzz $name: corpus of $(ls "$corpus" | wc -l) replayed"
     else

@@ -28,8 +28,10 @@ static const struct {
     const char *key;
     const char *env;
 } config_keys[] = {
-    {"data_dir", "DISCO_DATA"},     {"log_level", "DISCO_LOG_LEVEL"},
-    {"postgres_uri", "DISCO_POSTGRES_URI"}, {"user", "DISCO_USER"},
+    {"data_dir", "DISCO_DATA"},
+    {"log_level", "DISCO_LOG_LEVEL"},
+    {"postgres_uri", "DISCO_POSTGRES_URI"},
+    {"user", "DISCO_USER"},
     {"threads", "DISCO_THREADS"},
 };
 
@@ -68,18 +70,16 @@ static int set_string(char *dst, size_t cap, int allow_empty, const char *key, c
     size_t len = strlen(value);
 
     if (len == 0 && !allow_empty)
-        return disco_status_set(st, DISCO_ERR_INVAL, key, "%s: %s must not be empty", origin,
-                                key);
+        return disco_status_set(st, DISCO_ERR_INVAL, key, "%s: %s must not be empty", origin, key);
     if (len >= cap)
         return disco_status_set(st, DISCO_ERR_INVAL, key,
-                                "%s: %s is %zu bytes long, more than the limit of %zu", origin,
-                                key, len, cap - 1);
+                                "%s: %s is %zu bytes long, more than the limit of %zu", origin, key,
+                                len, cap - 1);
     memcpy(dst, value, len + 1);
     return DISCO_OK;
 }
 
-static int set_threads(disco_config *cfg, const char *value, const char *origin,
-                       disco_status *st)
+static int set_threads(disco_config *cfg, const char *value, const char *origin, disco_status *st)
 {
     char q[DISCO__QUOTE_MAX];
     char *end;
@@ -119,8 +119,7 @@ int disco_config_set(disco_config *cfg, const char *key, const char *value, cons
     if (strcmp(key, "data_dir") == 0)
         return set_string(cfg->data_dir, sizeof cfg->data_dir, 0, key, value, origin, st);
     if (strcmp(key, "postgres_uri") == 0)
-        return set_string(cfg->postgres_uri, sizeof cfg->postgres_uri, 1, key, value, origin,
-                          st);
+        return set_string(cfg->postgres_uri, sizeof cfg->postgres_uri, 1, key, value, origin, st);
     if (strcmp(key, "user") == 0)
         return set_user(cfg, value, origin, st);
     if (strcmp(key, "threads") == 0)
@@ -175,8 +174,7 @@ static int apply_line(disco_config *cfg, char *line, const char *origin, disco_s
         return DISCO_OK;
     eq = strchr(key, '=');
     if (!eq || eq == key)
-        return disco_status_set(st, DISCO_ERR_INVAL, NULL, "%s: expected 'key = value'",
-                                origin);
+        return disco_status_set(st, DISCO_ERR_INVAL, NULL, "%s: expected 'key = value'", origin);
     *eq = '\0';
     key = trim(key);
     value = trim(eq + 1);

@@ -122,8 +122,7 @@ static void encode(uint64_t ms, const uint8_t rnd[RAND_BYTES], char out[DISCO_ID
     out[DISCO_ID_LEN] = '\0';
 }
 
-static void make_id(struct id_state *prev, uint64_t ms, int never_back,
-                    char out[DISCO_ID_LEN + 1])
+static void make_id(struct id_state *prev, uint64_t ms, int never_back, char out[DISCO_ID_LEN + 1])
 {
     uint8_t rnd[RAND_BYTES];
 

@@ -36,7 +36,8 @@ static int depth_capped(const json_t *v, int level)
     if (json_is_object(v)) {
         const char *key;
         json_t *child;
-        json_object_foreach ((json_t *)v, key, child) {
+        json_object_foreach((json_t *)v, key, child)
+        {
             int d = depth_capped(child, level + 1);
             deepest = d > deepest ? d : deepest;
         }
@@ -82,11 +83,10 @@ static int parse_error(const char *what, const json_error_t *err, disco_status *
     if (json_error_code(err) == json_error_stack_overflow)
         return too_deep(what, st);
     if (json_error_code(err) == json_error_out_of_memory)
-        return disco_status_set(st, DISCO_ERR_NOMEM, what, "%s: out of memory parsing JSON",
-                                what);
-    return disco_status_set(st, DISCO_ERR_INVAL, what,
-                            "%s: invalid JSON at line %d, column %d: %s", what, err->line,
-                            err->column > 0 ? err->column : 1, printable(text, err->text));
+        return disco_status_set(st, DISCO_ERR_NOMEM, what, "%s: out of memory parsing JSON", what);
+    return disco_status_set(st, DISCO_ERR_INVAL, what, "%s: invalid JSON at line %d, column %d: %s",
+                            what, err->line, err->column > 0 ? err->column : 1,
+                            printable(text, err->text));
 }
 
 /* jansson stops at a NUL byte as if the text ended there, so NULs are refused up front. */
@@ -104,12 +104,10 @@ static int nul_byte(const char *what, const char *text, size_t len, disco_status
         }
     }
     return disco_status_set(st, DISCO_ERR_INVAL, what,
-                            "%s: invalid JSON at line %d, column %d: NUL byte", what, line,
-                            column);
+                            "%s: invalid JSON at line %d, column %d: NUL byte", what, line, column);
 }
 
-int disco_json_parse(const char *text, size_t len, const char *what, json_t **out,
-                     disco_status *st)
+int disco_json_parse(const char *text, size_t len, const char *what, json_t **out, disco_status *st)
 {
     json_error_t err;
     json_t *v;
@@ -171,45 +169,43 @@ int disco_json_parse_object(const char *text, size_t len, const char *what, json
     return DISCO_OK;
 }
 
-/* Reads all of `fd` into a NUL-terminated buffer of at most `max` bytes. */
-static int read_capped(int fd, const char *path, size_t max, char **buf, size_t *len,
+/* Reads all of `fd` into a NUL-terminated buffer; more than `max` bytes is DISCO_ERR_LIMIT. */
+static int read_capped(int fd, const char *path, size_t max, char **out, size_t *len,
                        disco_status *st)
 {
-    size_t cap = 4096, n = 0;
-    char *b = malloc(cap);
+    size_t cap = 0, n = 0;
+    char *buf = NULL;
 
-    while (b) {
+    while (n <= max) {
         ssize_t r;
-        if (n + 1 == cap) {
-            char *nb = n > max ? NULL : realloc(b, cap * 2);
-            if (!nb)
-                break;
-            b = nb;
-            cap *= 2;
+        if (n == cap) {
+            size_t ncap = cap ? cap * 2 : 4096;
+            char *nb = realloc(buf, ncap + 1);
+            if (!nb) {
+                free(buf);
+                return disco_status_set(st, DISCO_ERR_NOMEM, path, "'%s': out of memory reading it",
+                                        path);
+            }
+            buf = nb;
+            cap = ncap;
         }
-        r = read(fd, b + n, cap - n - 1);
+        r = read(fd, buf + n, cap - n);
         if (r < 0 && errno == EINTR)
             continue;
         if (r < 0) {
-            free(b);
-            return disco_status_errno(st, errno, path, "cannot read '%s'", path);
+            int err = errno;
+            free(buf);
+            return disco_status_errno(st, err, path, "cannot read '%s'", path);
         }
         if (r == 0) {
-            b[n] = '\0';
-            *buf = b;
+            buf[n] = '\0';
+            *out = buf;
             *len = n;
             return DISCO_OK;
         }
         n += (size_t)r;
-        if (n > max)
-            break;
     }
-    if (!b || n <= max) {
-        free(b);
-        return disco_status_set(st, DISCO_ERR_NOMEM, path, "'%s': out of memory reading it",
-                                path);
-    }
-    free(b);
+    free(buf);
     return disco_status_set(st, DISCO_ERR_LIMIT, path, "'%s': larger than the limit of %zu bytes",
                             path, max);
 }
@@ -292,7 +288,8 @@ static int merge_object(json_t *target, json_t *patch)
     const char *key;
     json_t *value;
 
-    json_object_foreach (patch, key, value) {
+    json_object_foreach(patch, key, value)
+    {
         json_t *cur = json_object_get(target, key);
         if (json_is_null(value)) {
             json_object_del(target, key);
@@ -344,7 +341,8 @@ int disco_json_is_string_map(const json_t *obj)
 
     if (!json_is_object(obj))
         return 0;
-    json_object_foreach ((json_t *)obj, key, value) {
+    json_object_foreach((json_t *)obj, key, value)
+    {
         if (!json_is_string(value))
             return 0;
     }

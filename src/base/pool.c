@@ -238,8 +238,7 @@ static void pfor_start_helpers(disco_pool *pool, struct pfor *pf, size_t helpers
     }
 }
 
-int disco_pool_parallel_for(disco_pool *pool, size_t n, void (*fn)(size_t i, void *arg),
-                            void *arg)
+int disco_pool_parallel_for(disco_pool *pool, size_t n, void (*fn)(size_t i, void *arg), void *arg)
 {
     struct pfor pf = {.n = n, .fn = fn, .arg = arg};
 

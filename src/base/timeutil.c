@@ -76,7 +76,8 @@ struct parse_ctx {
 };
 
 /* Fills the status with "<what> '<input>': <message>" and returns DISCO_ERR_INVAL. */
-static int bad(const struct parse_ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int bad(const struct parse_ctx *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 static int bad(const struct parse_ctx *c, const char *fmt, ...)
 {
@@ -280,10 +281,9 @@ int disco_time_parse(const char *s, const char *what, int64_t *unix_ms, disco_st
     struct parse_ctx c = {disco__what(what), s, st};
 
     if (!s || !*s)
-        return disco_status_set(st, DISCO_ERR_INVAL, c.what,
-                                "%s: empty (expected an ISO 8601 time (" ISO_FORMS
-                                ") or Unix milliseconds)",
-                                c.what);
+        return disco_status_set(
+            st, DISCO_ERR_INVAL, c.what,
+            "%s: empty (expected an ISO 8601 time (" ISO_FORMS ") or Unix milliseconds)", c.what);
     if (is_integer_text(s))
         return parse_unix_ms(&c, unix_ms);
     return parse_iso(&c, unix_ms);

@@ -128,6 +128,9 @@ void cli_help_op(FILE *out, const disco_op *op)
     }
     if (op->help)
         fprintf(out, "\n%s\n", op->help);
+    for (char *c = words; *c; c++)
+        if (*c == ' ')
+            *c = '/';
     fprintf(out, "\nAdd --json for machine-readable output. HTTP: POST /api/%s\n", words);
 }
 

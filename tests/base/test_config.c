@@ -14,7 +14,7 @@
 #include <string.h>
 
 static const char *const env_vars[] = {"DISCO_DATA", "DISCO_LOG_LEVEL", "DISCO_POSTGRES_URI",
-                                       "DISCO_USER", "DISCO_THREADS", "DISCO_CONFIG"};
+                                       "DISCO_USER", "DISCO_THREADS",   "DISCO_CONFIG"};
 
 struct fixture {
     char *dir;
@@ -86,8 +86,7 @@ static void test_set_each_key(void **state)
     (void)state;
     assert_int_equal(disco_config_set(&cfg, "data_dir", "/srv/disco", "--data", &st), DISCO_OK);
     assert_int_equal(disco_config_set(&cfg, "log_level", "DEBUG", "--log-level", &st), DISCO_OK);
-    assert_int_equal(disco_config_set(&cfg, "postgres_uri", "postgres://h/db", "x", &st),
-                     DISCO_OK);
+    assert_int_equal(disco_config_set(&cfg, "postgres_uri", "postgres://h/db", "x", &st), DISCO_OK);
     assert_int_equal(disco_config_set(&cfg, "user", "grace", "x", &st), DISCO_OK);
     assert_int_equal(disco_config_set(&cfg, "threads", "8", "x", &st), DISCO_OK);
     assert_string_equal(cfg.data_dir, "/srv/disco");
@@ -107,8 +106,7 @@ static void test_set_rejects_bad_values(void **state)
 
     (void)state;
     before = cfg;
-    assert_int_equal(disco_config_set(&cfg, "colour", "red", "disco.conf:3", &st),
-                     DISCO_ERR_INVAL);
+    assert_int_equal(disco_config_set(&cfg, "colour", "red", "disco.conf:3", &st), DISCO_ERR_INVAL);
     assert_string_equal(st.msg, "disco.conf:3: unknown key 'colour'");
     assert_int_equal(disco_config_set(&cfg, "log_level", "loud", "DISCO_LOG_LEVEL", &st),
                      DISCO_ERR_INVAL);
@@ -213,8 +211,8 @@ static void test_env(void **state)
 /* file < environment < flags, each layer overriding only what it sets. */
 static void test_precedence(void **state)
 {
-    char *path = write_conf(state, "p.conf",
-                            "data_dir = /from/file\nthreads = 2\nlog_level = error\n");
+    char *path =
+        write_conf(state, "p.conf", "data_dir = /from/file\nthreads = 2\nlog_level = error\n");
     disco_config cfg;
     disco_status st = {0};
 

@@ -199,8 +199,7 @@ static void test_check_rejects_wrong_length(void **state)
     assert_string_equal(st.msg,
                         "resource id 'xyz': expected 26 Crockford base32 characters, got 3");
     assert_string_equal(st.field, "resource id");
-    assert_int_equal(disco_id_check("01ARZ3NDEKTSV4RRFFQ69G5FAVX", "parent", &st),
-                     DISCO_ERR_INVAL);
+    assert_int_equal(disco_id_check("01ARZ3NDEKTSV4RRFFQ69G5FAVX", "parent", &st), DISCO_ERR_INVAL);
     assert_non_null(strstr(st.msg, "got 27"));
     assert_int_equal(disco_id_check("", "parent", &st), DISCO_ERR_INVAL);
     assert_non_null(strstr(st.msg, "got 0"));
@@ -213,9 +212,8 @@ static void test_check_rejects_bad_characters(void **state)
 {
     const char *bad[] = {
         "01ARZ3NDEKTSV4RRFFQ69G5FAU", /* U is not a Crockford digit */
-        "01ARZ3NDEKTSV4RRFFQ69G5FAI", "01ARZ3NDEKTSV4RRFFQ69G5FAL",
-        "01ARZ3NDEKTSV4RRFFQ69G5FAO", "01ARZ3NDEKTSV4RRFFQ69G5FA-",
-        "01ARZ3NDEKTSV4RRFFQ69G5FA ",
+        "01ARZ3NDEKTSV4RRFFQ69G5FAI", "01ARZ3NDEKTSV4RRFFQ69G5FAL", "01ARZ3NDEKTSV4RRFFQ69G5FAO",
+        "01ARZ3NDEKTSV4RRFFQ69G5FA-", "01ARZ3NDEKTSV4RRFFQ69G5FA ",
     };
     disco_status st = {0};
 

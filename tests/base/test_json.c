@@ -203,8 +203,9 @@ static void test_dumps(void **state)
 
 static void test_dumps_round_trip_is_stable(void **state)
 {
-    json_t *v = parse_ok("{\"n\": -0.1, \"big\": 9223372036854775807, \"r\": 1.7976931348623157e308,"
-                         " \"u\": \"\\ud834\\udd1e \\\"q\\\" \\n\", \"e\": [[], {}]}");
+    json_t *v =
+        parse_ok("{\"n\": -0.1, \"big\": 9223372036854775807, \"r\": 1.7976931348623157e308,"
+                 " \"u\": \"\\ud834\\udd1e \\\"q\\\" \\n\", \"e\": [[], {}]}");
     json_t *back;
     char *a, *b;
 

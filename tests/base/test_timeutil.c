@@ -121,8 +121,15 @@ static void test_parse_unix_ms(void **state)
 
 static void test_round_trips(void **state)
 {
-    const int64_t samples[] = {0, 1, -1, 999, REF_MS, INT64_C(951782400000), INT64_C(-86400001),
-                               INT64_C(253402300799999), INT64_C(-62167219200000)};
+    const int64_t samples[] = {0,
+                               1,
+                               -1,
+                               999,
+                               REF_MS,
+                               INT64_C(951782400000),
+                               INT64_C(-86400001),
+                               INT64_C(253402300799999),
+                               INT64_C(-62167219200000)};
     char buf[DISCO_TIME_ISO_MAX];
 
     (void)state;
@@ -158,9 +165,10 @@ static void test_bad_dates(void **state)
 
 static void test_garbage(void **state)
 {
-    const char *bad[] = {"soon", "2026", "2026-1-5", "2026-01-5", "26-01-05", "2026/01/05",
-                         "2026-01-05T", "2026-01-05T1:00", "2026-01-05T10", "12ab", "-",
-                         "2026-01-05T10:00:00.Z", " 2026-01-05"};
+    const char *bad[] = {"soon",          "2026",       "2026-1-5",    "2026-01-5",
+                         "26-01-05",      "2026/01/05", "2026-01-05T", "2026-01-05T1:00",
+                         "2026-01-05T10", "12ab",       "-",           "2026-01-05T10:00:00.Z",
+                         " 2026-01-05"};
     disco_status st = {0};
 
     (void)state;
