@@ -198,8 +198,8 @@ static void time_lineage(disco_catalog *c, const char *label, bench_id *ids, lon
         edges += json_array_size(json_object_get(g, "edges"));
         json_decref(g);
     }
-    printf("catalog lineage %s, depth %d: %.1f ms/query (%zu nodes, %zu edges on average)\n",
-           label, LINEAGE_DEPTH, 1e3 * total / (double)queries, nodes / (size_t)queries,
+    printf("catalog lineage %s, depth %d: %.1f ms/query (%zu nodes, %zu edges on average)\n", label,
+           LINEAGE_DEPTH, 1e3 * total / (double)queries, nodes / (size_t)queries,
            edges / (size_t)queries);
 }
 

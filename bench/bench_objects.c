@@ -5,7 +5,7 @@
  * or the environment, default 1024) in a temporary folder, then times in the
  * same run: cp, cp + sync, a put of a new object, the same put again
  * (deduplicated), a get to a file, and cp of the stored object back out.
- * Each figure is the best of BENCH_OBJECTS_REPS rounds (default 3). The page
+ * Each figure is the best of BENCH_OBJECTS_REPS rounds (default 5). The page
  * cache is warm (the input was just written) and dirty pages are flushed,
  * untimed, before each step. Puts and gets fsync; plain cp does not, so
  * "cp + sync" is the like-for-like baseline. Everything is removed at the end.
@@ -23,8 +23,8 @@
 enum { B_CP, B_CP_SYNC, B_PUT, B_PUT_DEDUP, B_GET, B_CP_BACK, B_CP_BACK_SYNC, B_COUNT };
 
 static const char *const names[B_COUNT] = {
-    "cp",           "cp + sync", "put (new object)",      "put (deduplicated)",
-    "get to a file", "cp back",   "cp back + sync",
+    "cp",      "cp + sync",      "put (new object)", "put (deduplicated)", "get to a file",
+    "cp back", "cp back + sync",
 };
 
 typedef struct bench {
@@ -49,9 +49,9 @@ static size_t size_arg(int argc, char **argv)
 static int reps_arg(void)
 {
     const char *s = getenv("BENCH_OBJECTS_REPS");
-    int v = s ? atoi(s) : 3;
+    int v = s ? atoi(s) : 5;
 
-    return v > 0 ? v : 3;
+    return v > 0 ? v : 5;
 }
 
 static double now_s(void)

@@ -76,7 +76,12 @@ typedef struct disco_resource_spec {
     const char *id;           /* NULL: a new id; else an unused well-formed id (imports) */
 } disco_resource_spec;
 
-/* What an update changes; NULL members keep the current value. */
+/*
+ * What an update changes; NULL members keep the current value. remove_tags
+ * is applied before tags. Parents given twice are kept once (first
+ * mention); only parents a write adds must exist and be live, so links to a
+ * parent deleted later stay.
+ */
 typedef struct disco_resource_patch {
     int64_t expected_version;  /* 0: any; else CONFLICT unless it is the latest */
     const char *object;        /* new payload hash; "" removes the payload */
@@ -180,12 +185,16 @@ int disco_catalog_lineage(disco_catalog *c, const char *id, disco_lineage_dir di
 
 /*
  * Calls `fn` once for every distinct payload hash referred to by any
- * version of any resource that is not deleted. Non-zero from `fn` stops.
+ * version of any resource that is not deleted. Non-zero from `fn` stops the
+ * walk and is returned. The callback must not call the catalog (BUSY).
  */
 int disco_catalog_foreach_object(disco_catalog *c, int (*fn)(void *user, const char *hash),
                                  void *user, disco_status *st);
 
-/* Counts: {"resources": n, "versions": n, "deleted": n, "by_type": {type: n}}. */
+/*
+ * Counts: {"resources": n, "versions": n, "deleted": n, "by_type": {type: n}};
+ * resources and by_type count live resources, deleted the deleted ones.
+ */
 int disco_catalog_stats(disco_catalog *c, json_t **out, disco_status *st);
 
 /*

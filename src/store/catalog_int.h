@@ -3,7 +3,8 @@
  * every back-end shares.
  *
  * DESIGN
- *   disco_catalog_*()  (catalog.c)      validate input, normalise it, dispatch
+ *   disco_catalog_*()  (catalog.c)      validate input (catalog_check.c),
+ *                                       normalise it, dispatch
  *          |
  *   const disco__catalog_ops *ops       one table per back-end
  *          |
@@ -50,10 +51,12 @@ typedef struct disco__catalog_ops {
                 disco_status *st);
     int (*lineage)(disco_catalog *c, const char *id, disco_lineage_dir dir, int max_depth,
                    json_t **graph, disco_status *st);
+    /* Returns fn's non-zero value when it stops the walk. */
     int (*foreach_object)(disco_catalog *c, int (*fn)(void *user, const char *hash), void *user,
                           disco_status *st);
     int (*stats)(disco_catalog *c, json_t **out, disco_status *st);
     int (*begin)(disco_catalog *c, disco_status *st);
+    /* Leaves no batch open, even when it fails (it then rolls back). */
     int (*commit)(disco_catalog *c, disco_status *st);
     int (*rollback)(disco_catalog *c, disco_status *st);
     void (*close)(disco_catalog *c);
@@ -64,6 +67,17 @@ struct disco_catalog {
     int in_batch;    /* between begin and commit/rollback */
     int in_callback; /* inside foreach_object's callback: the handle is busy */
 };
+
+/*
+ * Syntax and limit checks of whole inputs (catalog_check.c); INVAL naming
+ * the field. check_filter does not resolve limit 0.
+ */
+int disco__catalog_check_spec(const disco_resource_spec *spec, disco_status *st);
+int disco__catalog_check_patch(const disco_resource_patch *patch, disco_status *st);
+int disco__catalog_check_filter(const disco_resource_filter *f, disco_status *st);
+
+/* disco_id_check() of `id` named `what`, with the status field set to `field`. */
+int disco__catalog_check_id(const char *id, const char *what, const char *field, disco_status *st);
 
 /* Opens the embedded catalog at a file path (catalog_sqlite.c). */
 int disco__catalog_sqlite_open(const char *path, disco_catalog **out, disco_status *st);

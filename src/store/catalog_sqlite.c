@@ -3,27 +3,33 @@
  *
  * SCHEMA (version 1, kept in PRAGMA user_version)
  *
- *   resources(id PK, type, created, modified, version, deleted, object, owner)
- *       the latest state of each resource; one row per resource
- *   versions(id, version, modified, deleted, object, parents, tags, acl, metadata)
- *       every version ever written, PK (id, version); JSON columns hold the
- *       key-sorted compact text of the members
- *   parents(child, parent)   the links of each resource's latest version
- *   tags(id, key, value)     the tags of each resource's latest version
+ *   resources(rid INTEGER PK, id UNIQUE, type, created, modified, version,
+ *             deleted, object, owner)
+ *       one row per resource: its latest state. `rid` is the compact key
+ *       every other table uses; the 26-character id lives only here.
+ *   versions(rid, version, modified, deleted, object, parents, tags, acl,
+ *            metadata)  PK (rid, version)
+ *       every version ever written; the JSON columns hold the key-sorted
+ *       compact text of the members (parents as ids)
+ *   parents(child, parent)  PK (child, parent), index (parent, child)
+ *       the links of each resource's latest version, as rids
+ *   tags(rid, key, value)   PK (rid, key), index (key, value)
+ *       the tags of each resource's latest version
  *
- * resources, parents and tags are indexes over the latest versions, kept in
+ * resources, parents and tags index the latest versions and are kept in
  * step with versions by every write (one transaction each, or a savepoint
- * inside a batch). Lineage walks `parents` both ways (index on parent);
- * tag filters use (key, value); metadata filters read versions.metadata.
+ * inside a batch). Listings run in id order on resources' unique index;
+ * lineage walks `parents` both ways; metadata filters read versions.metadata.
  *
- * DURABILITY: WAL with synchronous=NORMAL. A commit appends to the WAL and
- * the WAL is synced only at checkpoints. A process crash loses nothing that
- * was committed: the WAL frames are in the operating system's cache and are
- * replayed on the next open. Power loss or an OS crash may lose the last
- * transactions before the latest sync, but never corrupts the file, and
- * objects are fsynced before the resources naming them are written, so the
+ * DURABILITY: WAL with synchronous=NORMAL. A commit appends its pages to
+ * the WAL; the WAL is synced only at checkpoints. A process crash loses
+ * nothing that was committed: the WAL frames are in the operating system's
+ * cache and are replayed on the next open. Power loss or an OS crash may
+ * lose the transactions since the last sync, but never corrupts the file.
+ * Objects are fsynced before the resources naming them are written, so the
  * worst case is an object no resource names, which collection removes.
- * FULL would sync every commit and cut one-at-a-time writes by about ten.
+ * FULL would sync the WAL at every commit: one-at-a-time creates measured
+ * about 4x slower with it (bench_catalog).
  */
 #include "catalog_sqlite_int.h"
 
@@ -39,33 +45,28 @@
 
 static const char SCHEMA_V1[] =
     "CREATE TABLE resources ("
-    " id TEXT PRIMARY KEY, type TEXT NOT NULL, created INTEGER NOT NULL,"
-    " modified INTEGER NOT NULL, version INTEGER NOT NULL, deleted INTEGER NOT NULL,"
-    " object TEXT, owner TEXT NOT NULL) WITHOUT ROWID;"
+    " rid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, type TEXT NOT NULL,"
+    " created INTEGER NOT NULL, modified INTEGER NOT NULL, version INTEGER NOT NULL,"
+    " deleted INTEGER NOT NULL, object TEXT, owner TEXT NOT NULL);"
     "CREATE INDEX resources_by_type ON resources(type, id);"
     "CREATE TABLE versions ("
-    " id TEXT NOT NULL REFERENCES resources(id), version INTEGER NOT NULL,"
+    " rid INTEGER NOT NULL REFERENCES resources(rid), version INTEGER NOT NULL,"
     " modified INTEGER NOT NULL, deleted INTEGER NOT NULL, object TEXT,"
     " parents TEXT NOT NULL, tags TEXT NOT NULL, acl TEXT NOT NULL, metadata TEXT NOT NULL,"
-    " PRIMARY KEY (id, version)) WITHOUT ROWID;"
+    " PRIMARY KEY (rid, version)) WITHOUT ROWID;"
     "CREATE TABLE parents ("
-    " child TEXT NOT NULL REFERENCES resources(id),"
-    " parent TEXT NOT NULL REFERENCES resources(id),"
+    " child INTEGER NOT NULL REFERENCES resources(rid),"
+    " parent INTEGER NOT NULL REFERENCES resources(rid),"
     " PRIMARY KEY (child, parent)) WITHOUT ROWID;"
     "CREATE INDEX parents_by_parent ON parents(parent, child);"
     "CREATE TABLE tags ("
-    " id TEXT NOT NULL REFERENCES resources(id), key TEXT NOT NULL, value TEXT NOT NULL,"
-    " PRIMARY KEY (id, key)) WITHOUT ROWID;"
+    " rid INTEGER NOT NULL REFERENCES resources(rid), key TEXT NOT NULL, value TEXT NOT NULL,"
+    " PRIMARY KEY (rid, key)) WITHOUT ROWID;"
     "CREATE INDEX tags_by_value ON tags(key, value);";
 
 /* migrations[i] takes a catalog from schema version i to i + 1. */
 static const char *const migrations[] = {SCHEMA_V1};
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
-
-/* Per-connection scratch for lineage walks. */
-static const char TEMP_SCHEMA[] =
-    "CREATE TEMP TABLE IF NOT EXISTS lineage ("
-    " id TEXT PRIMARY KEY, relation INTEGER NOT NULL, depth INTEGER NOT NULL) WITHOUT ROWID";
 
 static const char *const TX_SQL[] = {
     [DISCO__SQ_BEGIN] = "BEGIN IMMEDIATE",
@@ -77,16 +78,16 @@ static const char *const TX_SQL[] = {
     [DISCO__SQ_ROLLBACK_TO] = "ROLLBACK TO write",
 };
 
-static const char SQL_HEAD[] = "SELECT version, deleted FROM resources WHERE id = ?1";
+static const char SQL_HEAD[] = "SELECT rid, version, deleted FROM resources WHERE id = ?1";
 static const char SQL_GET_LATEST[] =
     "SELECT " DISCO__SQLITE_COLS " FROM resources r JOIN versions v"
-    " ON v.id = r.id AND v.version = r.version WHERE r.id = ?1";
-static const char SQL_GET_VERSION[] = "SELECT " DISCO__SQLITE_COLS
-                                      " FROM resources r JOIN versions v ON v.id = r.id"
-                                      " WHERE r.id = ?1 AND v.version = ?2";
-static const char SQL_HISTORY[] = "SELECT " DISCO__SQLITE_COLS
-                                  " FROM resources r JOIN versions v ON v.id = r.id"
-                                  " WHERE r.id = ?1 ORDER BY v.version";
+    " ON v.rid = r.rid AND v.version = r.version WHERE r.id = ?1";
+static const char SQL_GET_VERSION[] =
+    "SELECT " DISCO__SQLITE_COLS " FROM resources r JOIN versions v ON v.rid = r.rid"
+    " WHERE r.id = ?1 AND v.version = ?2";
+static const char SQL_HISTORY[] =
+    "SELECT " DISCO__SQLITE_COLS " FROM resources r JOIN versions v ON v.rid = r.rid"
+    " WHERE r.id = ?1 ORDER BY v.version";
 
 /* ---- statements and errors ---------------------------------------------- */
 
@@ -260,8 +261,8 @@ int disco__sqlite_read_row(disco__sqlite *s, sqlite3_stmt *stmt, disco_resource 
     if (!json_is_array(r.parents) || !json_is_object(r.tags) || !json_is_object(r.acl) ||
         !json_is_object(r.metadata)) {
         disco_status_set(st, DISCO_ERR_CORRUPT, "catalog",
-                         "catalog %s: resource %s version %lld: stored JSON is unreadable",
-                         s->path, r.id, (long long)r.version);
+                         "catalog %s: resource %s version %lld: stored JSON is unreadable", s->path,
+                         r.id, (long long)r.version);
         disco_resource_release(&r);
         return DISCO_ERR_CORRUPT;
     }
@@ -269,7 +270,7 @@ int disco__sqlite_read_row(disco__sqlite *s, sqlite3_stmt *stmt, disco_resource 
     return DISCO_OK;
 }
 
-int disco__sqlite_head(disco__sqlite *s, const char *id, int64_t *version, int *deleted,
+int disco__sqlite_head(disco__sqlite *s, const char *id, disco__sqlite_head_row *h,
                        disco_status *st)
 {
     sqlite3_stmt *stmt = disco__sqlite_stmt(s, DISCO__SQ_HEAD, SQL_HEAD, st);
@@ -280,8 +281,9 @@ int disco__sqlite_head(disco__sqlite *s, const char *id, int64_t *version, int *
     sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC);
     rc = sqlite3_step(stmt);
     if (rc == SQLITE_ROW) {
-        *version = sqlite3_column_int64(stmt, 0);
-        *deleted = sqlite3_column_int(stmt, 1);
+        h->rid = sqlite3_column_int64(stmt, 0);
+        h->version = sqlite3_column_int64(stmt, 1);
+        h->deleted = sqlite3_column_int(stmt, 2);
         rc = 1;
     } else {
         rc = rc == SQLITE_DONE ? 0 : disco__sqlite_fail(s, rc, "reading a resource", st);
@@ -292,7 +294,7 @@ int disco__sqlite_head(disco__sqlite *s, const char *id, int64_t *version, int *
 
 /* Reads one row of a cached statement, bound to id (and version when > 0). */
 static int read_one(disco__sqlite *s, int slot, const char *sql, const char *id, int64_t version,
-                    disco_resource *out, disco_status *st)
+                    disco_resource *out, int64_t *rid, disco_status *st)
 {
     sqlite3_stmt *stmt = disco__sqlite_stmt(s, slot, sql, st);
     int rc;
@@ -303,6 +305,8 @@ static int read_one(disco__sqlite *s, int slot, const char *sql, const char *id,
     if (version > 0)
         sqlite3_bind_int64(stmt, 2, version);
     rc = sqlite3_step(stmt);
+    if (rc == SQLITE_ROW && rid)
+        *rid = sqlite3_column_int64(stmt, DISCO__SQLITE_COL_RID);
     if (rc == SQLITE_ROW)
         rc = disco__sqlite_read_row(s, stmt, out, st);
     else if (rc == SQLITE_DONE)
@@ -325,9 +329,10 @@ static int was_deleted(const char *id, int64_t version, disco_status *st)
 }
 
 /* The latest version of a live resource. */
-int disco__sqlite_load_live(disco__sqlite *s, const char *id, disco_resource *out, disco_status *st)
+int disco__sqlite_load_live(disco__sqlite *s, const char *id, disco_resource *out, int64_t *rid,
+                            disco_status *st)
 {
-    int rc = read_one(s, DISCO__SQ_GET_LATEST, SQL_GET_LATEST, id, 0, out, st);
+    int rc = read_one(s, DISCO__SQ_GET_LATEST, SQL_GET_LATEST, id, 0, out, rid, st);
 
     if (rc == DISCO_ERR_NOTFOUND)
         return no_such("resource", id, st);
@@ -343,9 +348,8 @@ int disco__sqlite_load_live(disco__sqlite *s, const char *id, disco_resource *ou
 /* Why version `version` of `id` could not be read. */
 static int explain_missing(disco__sqlite *s, const char *id, int64_t version, disco_status *st)
 {
-    int64_t latest;
-    int deleted;
-    int rc = disco__sqlite_head(s, id, &latest, &deleted, st);
+    disco__sqlite_head_row h;
+    int rc = disco__sqlite_head(s, id, &h, st);
 
     if (rc < 0)
         return rc;
@@ -353,7 +357,7 @@ static int explain_missing(disco__sqlite *s, const char *id, int64_t version, di
         return no_such("resource", id, st);
     return disco_status_set(st, DISCO_ERR_NOTFOUND, "version",
                             "resource %s has no version %lld (latest is %lld)", id,
-                            (long long)version, (long long)latest);
+                            (long long)version, (long long)h.version);
 }
 
 static int sqlite_get(disco_catalog *c, const char *id, int64_t version, disco_resource *out,
@@ -363,8 +367,8 @@ static int sqlite_get(disco_catalog *c, const char *id, int64_t version, disco_r
     int rc;
 
     if (version == 0)
-        return disco__sqlite_load_live(s, id, out, st);
-    rc = read_one(s, DISCO__SQ_GET_VERSION, SQL_GET_VERSION, id, version, out, st);
+        return disco__sqlite_load_live(s, id, out, NULL, st);
+    rc = read_one(s, DISCO__SQ_GET_VERSION, SQL_GET_VERSION, id, version, out, NULL, st);
     if (rc == DISCO_ERR_NOTFOUND)
         return explain_missing(s, id, version, st);
     return rc;
@@ -469,8 +473,9 @@ static int query_int(disco__sqlite *s, const char *sql, int64_t *out, disco_stat
         return disco__sqlite_fail(s, rc, "reading the schema", st);
     rc = sqlite3_step(stmt);
     *out = rc == SQLITE_ROW ? sqlite3_column_int64(stmt, 0) : 0;
-    rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? DISCO_OK
-                                               : disco__sqlite_fail(s, rc, "reading the schema", st);
+    rc = rc == SQLITE_ROW || rc == SQLITE_DONE
+             ? DISCO_OK
+             : disco__sqlite_fail(s, rc, "reading the schema", st);
     sqlite3_finalize(stmt);
     return rc;
 }
@@ -598,8 +603,7 @@ int disco__catalog_sqlite_open(const char *path, disco_catalog **out, disco_stat
                    : disco_status_set(st, DISCO_ERR_NOMEM, NULL, "out of memory opening %s", path);
         goto fail;
     }
-    if ((rc = configure(s, st)) || (rc = migrate(s, st)) ||
-        (rc = exec_sql(s, TEMP_SCHEMA, "creating scratch tables", st)))
+    if ((rc = configure(s, st)) || (rc = migrate(s, st)))
         goto fail;
     *out = &s->base;
     return DISCO_OK;

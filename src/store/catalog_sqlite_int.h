@@ -36,12 +36,9 @@ enum disco__sqlite_slot {
     DISCO__SQ_DELETE_TAGS,
     DISCO__SQ_INSERT_TAG,
     DISCO__SQ_CYCLE,
-    DISCO__SQ_LINEAGE_CLEAR,
-    DISCO__SQ_LINEAGE_SELF,
     DISCO__SQ_LINEAGE_UP,
     DISCO__SQ_LINEAGE_DOWN,
-    DISCO__SQ_LINEAGE_NODES,
-    DISCO__SQ_LINEAGE_EDGES,
+    DISCO__SQ_LINEAGE_NODE,
     DISCO__SQ_OBJECTS,
     DISCO__SQ_STATS_COUNTS,
     DISCO__SQ_STATS_TYPES,
@@ -57,11 +54,13 @@ typedef struct disco__sqlite {
 
 /*
  * Columns every resource read selects, from resources r joined with
- * versions v, in the order disco__sqlite_read_row() expects.
+ * versions v, in the order disco__sqlite_read_row() expects; the last one,
+ * r.rid, is the resource's integer key.
  */
 #define DISCO__SQLITE_COLS                                                                         \
-    "r.id, r.type, r.created, v.modified, v.version, v.deleted, v.object, v.parents, v.tags, "   \
-    "v.acl, v.metadata"
+    "r.id, r.type, r.created, v.modified, v.version, v.deleted, v.object, v.parents, v.tags, "     \
+    "v.acl, v.metadata, r.rid"
+#define DISCO__SQLITE_COL_RID 11
 
 /*
  * The cached statement of `slot`, prepared from `sql` on first use, reset
@@ -88,23 +87,30 @@ int disco__sqlite_fail(disco__sqlite *s, int rc, const char *what, disco_status 
 int disco__sqlite_read_row(disco__sqlite *s, sqlite3_stmt *stmt, disco_resource *out,
                            disco_status *st);
 
-/*
- * Looks up the latest version of `id`: 1 when found (version and deleted
- * filled), 0 when unknown, or a negative disco_err.
- */
-int disco__sqlite_head(disco__sqlite *s, const char *id, int64_t *version, int *deleted,
+/* What resources says of one resource. */
+typedef struct disco__sqlite_head_row {
+    int64_t rid; /* its integer key in resources, parents, tags and versions */
+    int64_t version;
+    int deleted;
+} disco__sqlite_head_row;
+
+/* Looks up `id`: 1 when found (`h` filled), 0 when unknown, or a negative disco_err. */
+int disco__sqlite_head(disco__sqlite *s, const char *id, disco__sqlite_head_row *h,
                        disco_status *st);
 
-/* The latest version of a live resource; NOTFOUND names why not. */
-int disco__sqlite_load_live(disco__sqlite *s, const char *id, disco_resource *out,
+/*
+ * The latest version of a live resource and its integer key (`rid` may be
+ * NULL); NOTFOUND names why not.
+ */
+int disco__sqlite_load_live(disco__sqlite *s, const char *id, disco_resource *out, int64_t *rid,
                             disco_status *st);
 
 /* Opens a read snapshot for several statements (none inside a batch). */
 int disco__sqlite_read_begin(disco__sqlite *s, disco_status *st);
 void disco__sqlite_read_end(disco__sqlite *s);
 
-/* CONFLICT when one of `added` is `id` or one of its descendants. */
-int disco__sqlite_check_cycle(disco__sqlite *s, const char *id, const json_t *added,
+/* CONFLICT when one of the ids in `added` is a descendant of resource `id` (key `rid`). */
+int disco__sqlite_check_cycle(disco__sqlite *s, int64_t rid, const char *id, const json_t *added,
                               disco_status *st);
 
 int disco__sqlite_create(disco_catalog *c, const disco_resource *r, disco_status *st);

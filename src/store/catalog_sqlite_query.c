@@ -5,7 +5,7 @@
  * A listing is one SELECT over the latest versions (resources joined with
  * versions), built from the filter with numbered parameters:
  *   type            r.type = ?            (index resources_by_type)
- *   tags            r.id IN (SELECT id FROM tags WHERE key = ? AND value = ?)
+ *   tags            r.rid IN (SELECT rid FROM tags WHERE key = ? AND value = ?)
  *   metadata        json_type / json_extract on v.metadata at '$."a"."b"'
  *   visible_to      r.owner = ? OR public OR a member of readers or writers
  *   paging          r.id > after ORDER BY r.id LIMIT n + 1 (one more says
@@ -17,7 +17,7 @@
 #include <string.h>
 
 static const char SQL_OBJECTS[] =
-    "SELECT DISTINCT v.object FROM resources r JOIN versions v ON v.id = r.id"
+    "SELECT DISTINCT v.object FROM resources r JOIN versions v ON v.rid = r.rid"
     " WHERE r.deleted = 0 AND v.object IS NOT NULL";
 static const char SQL_STATS_COUNTS[] =
     "SELECT (SELECT count(*) FROM resources WHERE deleted = 0),"
@@ -91,11 +91,12 @@ static void add_tags(list_query *q, const json_t *tags)
     json_t *v;
     int k, val;
 
-    json_object_foreach((json_t *)tags, key, v) {
+    json_object_foreach((json_t *)tags, key, v)
+    {
         k = bind_text(q, key);
         val = bind_text(q, json_string_value(v));
         sqlite3_str_appendf(q->sql,
-                            " AND r.id IN (SELECT t.id FROM tags t WHERE t.key = ?%d"
+                            " AND r.rid IN (SELECT t.rid FROM tags t WHERE t.key = ?%d"
                             " AND t.value = ?%d)",
                             k, val);
     }
@@ -137,7 +138,8 @@ static int add_metadata(list_query *q, const json_t *md, disco_status *st)
     json_t *v;
     int rc, p;
 
-    json_object_foreach((json_t *)md, key, v) {
+    json_object_foreach((json_t *)md, key, v)
+    {
         rc = disco__catalog_json_path(key, path, sizeof path, st);
         if (rc)
             return rc;
@@ -152,11 +154,12 @@ static void add_visible(list_query *q, const char *who)
 {
     int p = bind_text(q, who);
 
-    sqlite3_str_appendf(q->sql,
-                        " AND (r.owner = ?%d OR json_extract(v.acl, '$.public') = 1"
-                        " OR EXISTS (SELECT 1 FROM json_each(v.acl, '$.readers') WHERE value = ?%d)"
-                        " OR EXISTS (SELECT 1 FROM json_each(v.acl, '$.writers') WHERE value = ?%d))",
-                        p, p, p);
+    sqlite3_str_appendf(
+        q->sql,
+        " AND (r.owner = ?%d OR json_extract(v.acl, '$.public') = 1"
+        " OR EXISTS (SELECT 1 FROM json_each(v.acl, '$.readers') WHERE value = ?%d)"
+        " OR EXISTS (SELECT 1 FROM json_each(v.acl, '$.writers') WHERE value = ?%d))",
+        p, p, p);
 }
 
 /* The SQL text of a listing, owned by the caller (sqlite3_free). */
@@ -164,9 +167,8 @@ static char *build_query(list_query *q, const disco_resource_filter *f, disco_st
 {
     int rc = DISCO_OK;
 
-    sqlite3_str_appendall(q->sql, "SELECT " DISCO__SQLITE_COLS
-                                  " FROM resources r JOIN versions v"
-                                  " ON v.id = r.id AND v.version = r.version WHERE 1");
+    sqlite3_str_appendall(q->sql, "SELECT " DISCO__SQLITE_COLS " FROM resources r JOIN versions v"
+                                  " ON v.rid = r.rid AND v.version = r.version WHERE 1");
     add_plain(q, f);
     if (f->tags)
         add_tags(q, f->tags);
@@ -306,7 +308,8 @@ static int stats_types(disco__sqlite *s, json_t *out, disco_status *st)
 
     if (!stmt || !by_type) {
         json_decref(by_type);
-        return stmt ? disco_status_set(st, DISCO_ERR_NOMEM, NULL, "out of memory") : DISCO_ERR_INTERNAL;
+        return stmt ? disco_status_set(st, DISCO_ERR_NOMEM, NULL, "out of memory")
+                    : DISCO_ERR_INTERNAL;
     }
     while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
         json_object_set_new(by_type, (const char *)sqlite3_column_text(stmt, 0),

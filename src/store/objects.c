@@ -2,22 +2,20 @@
  * objects.c - the content-addressed object store (see disco/objects.h).
  *
  * DESIGN
- *   A put is a two-stage pipeline, so that hashing one buffer overlaps with
- *   writing the previous one:
+ *   A put is a pipeline over PUT_SLOTS buffers of IO_BUF_SIZE bytes, so that
+ *   hashing overlaps with reading and writing:
  *
- *     caller's thread                          writer thread
- *     read(input) -> slot k -> SHA-256  ====>  write(tmp/put-*) slot k
- *         ^                                         |
- *         +------------ slot k is free again <------+
+ *     I/O thread                        caller's thread
+ *     read(input)      -> slot k  ---->  SHA-256(slot k), progress
+ *     write(tmp/put-*) <- slot k  <----
  *
- *   PUT_SLOTS buffers of IO_BUF_SIZE bytes circulate between the two stages,
- *   so memory does not grow with the input, and the bytes hashed are exactly
- *   the bytes written. The writer asks the kernel to start write-back as it
- *   goes, so the final fsync has little left to do. At the end of the input
- *   the name is known: if that object exists, the temporary file is dropped
- *   unsynced; otherwise it is made read-only, fsynced, renamed without
- *   replacing (RENAME_NOREPLACE) into its fan-out folder, and the folder is
- *   fsynced. Every failure removes the temporary file.
+ *   Memory does not grow with the input, and the bytes hashed are exactly
+ *   the bytes written. The I/O thread asks the kernel to start write-back
+ *   as it goes, so the final fsync has little left to do. At the end of the
+ *   input the name is known: if that object exists, the temporary file is
+ *   dropped unsynced; otherwise it is made read-only, fsynced, renamed
+ *   without replacing (RENAME_NOREPLACE) into its fan-out folder, and the
+ *   folder is fsynced. Every failure removes the temporary file.
  *
  *   A get copies inside the kernel where the output allows it
  *   (copy_file_range, then sendfile) and falls back to pread/write through
@@ -37,6 +35,7 @@
 #include <limits.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,10 +45,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define IO_BUF_SIZE ((size_t)1 << 20)        /* read, hash and write unit */
-#define PUT_SLOTS 4                          /* buffers in flight in one put */
-#define COPY_STEP ((size_t)8 << 20)          /* kernel copy between progress checks */
-#define WRITEBACK_STEP ((uint64_t)16 << 20)  /* write-back is started in steps of this */
+#define IO_BUF_SIZE ((size_t)1 << 20)          /* read, hash and write unit */
+#define PUT_SLOTS 4                            /* buffers in flight in one put */
+#define COPY_STEP ((size_t)8 << 20)            /* kernel copy between progress checks */
+#define WRITEBACK_STEP ((uint64_t)16 << 20)    /* write-back is started in steps of this */
 #define OBJ_REL_LEN (DISCO_SHA256_HEX_LEN + 1) /* "ab/" and the other 62 digits */
 #define TMP_DIR "tmp"
 #define TMP_PREFIX "put-"
@@ -110,8 +109,7 @@ static int obj_fail(const disco_objects *os, const char *hash, int errnum, const
 }
 
 /* Opens a stored object for reading and stats it. */
-static int obj_open(disco_objects *os, const char *hash, int *fd, struct stat *sb,
-                    disco_status *st)
+static int obj_open(disco_objects *os, const char *hash, int *fd, struct stat *sb, disco_status *st)
 {
     char rel[OBJ_REL_LEN + 1];
     int rc = disco_hash_check(hash, "object hash", st);
@@ -203,6 +201,17 @@ static int write_full(int fd, const unsigned char *p, size_t n, uint64_t *writte
 
 /* ---- opening ---------------------------------------------------------------- */
 
+/* A store that cannot be opened: IO, unless permission, space or memory is the cause. */
+static int store_fail(const char *dir, const char *what, int errnum, disco_status *st)
+{
+    int code = disco_err_from_errno(errnum);
+
+    if (code != DISCO_ERR_PERM && code != DISCO_ERR_NOSPC && code != DISCO_ERR_NOMEM)
+        code = DISCO_ERR_IO;
+    return disco_status_set(st, code, "dir", "object store '%s': %s: %s", dir, what,
+                            strerror(errnum));
+}
+
 /* Creates `dir` and its missing parents, like mkdir -p. */
 static int mkdir_parents(const char *dir, disco_status *st)
 {
@@ -220,8 +229,7 @@ static int mkdir_parents(const char *dir, disco_status *st)
             continue;
         *p = '\0';
         if (mkdir(path, 0755) != 0 && errno != EEXIST)
-            return disco_status_errno(st, errno, "dir", "object store '%s': cannot create '%s'",
-                                      dir, path);
+            return store_fail(dir, "cannot create the folder", errno, st);
         if (c == '\0')
             return DISCO_OK;
         *p = c;
@@ -235,13 +243,10 @@ static int root_open(const char *dir, int *fd, disco_status *st)
     if (rc != DISCO_OK)
         return rc;
     *fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (*fd < 0 && errno == ENOTDIR)
-        return disco_status_set(st, DISCO_ERR_IO, "dir", "object store '%s': not a folder", dir);
     if (*fd < 0)
-        return disco_status_errno(st, errno, "dir", "object store '%s': cannot open", dir);
+        return store_fail(dir, "cannot open the folder", errno, st);
     if (faccessat(*fd, ".", W_OK | X_OK, 0) != 0) {
-        rc = disco_status_errno(st, errno, "dir", "object store '%s': folder is not writable",
-                                dir);
+        rc = store_fail(dir, "the folder is not writable", errno, st);
         close(*fd);
         *fd = -1;
     }
@@ -333,8 +338,7 @@ static void put_tmp_drop(disco_objects *os, put_tmp *t)
 }
 
 /* Writes to a put's temporary file, failing as the fault hook says. */
-static int put_write(disco_objects *os, int fd, const unsigned char *p, size_t n,
-                     uint64_t *written)
+static int put_write(disco_objects *os, int fd, const unsigned char *p, size_t n, uint64_t *written)
 {
     int fault = atomic_load(&os->fault_errno);
     uint64_t limit = atomic_load(&os->fault_after);
@@ -348,8 +352,7 @@ static int put_write(disco_objects *os, int fd, const unsigned char *p, size_t n
     return e ? e : fault;
 }
 
-static int put_write_fail(const disco_objects *os, int errnum, uint64_t written,
-                          disco_status *st)
+static int put_write_fail(const disco_objects *os, int errnum, uint64_t written, disco_status *st)
 {
     if (disco_err_from_errno(errnum) == DISCO_ERR_NOSPC)
         return disco_status_errno(st, errnum, "dir",
@@ -370,16 +373,15 @@ static int fan_open(disco_objects *os, const char *hash, int *fd, disco_status *
 
     if (mkdirat(os->root_fd, fan, 0755) == 0) {
         if (fsync(os->root_fd) != 0)
-            return disco_status_errno(st, errno, "dir", "object store '%s': cannot sync",
-                                      os->dir);
+            return disco_status_errno(st, errno, "dir", "object store '%s': cannot sync", os->dir);
     } else if (errno != EEXIST) {
-        return disco_status_errno(st, errno, "dir", "object store '%s': cannot create %s/",
-                                  os->dir, fan);
+        return disco_status_errno(st, errno, "dir", "object store '%s': cannot create %s/", os->dir,
+                                  fan);
     }
     *fd = openat(os->root_fd, fan, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (*fd < 0)
-        return disco_status_errno(st, errno, "dir", "object store '%s': cannot open %s/",
-                                  os->dir, fan);
+        return disco_status_errno(st, errno, "dir", "object store '%s': cannot open %s/", os->dir,
+                                  fan);
     return DISCO_OK;
 }
 
@@ -401,18 +403,23 @@ static int put_place(disco_objects *os, put_tmp *t, const char *rel, int *placed
     if (errno != EINVAL && errno != ENOSYS)
         return errno;
     /* No RENAME_NOREPLACE here: link() never replaces either. */
-    if (linkat(os->root_fd, t->rel, os->root_fd, rel, 0) != 0 && errno != EEXIST)
-        return errno;
-    *placed = errno != EEXIST;
-    return 0;
+    if (linkat(os->root_fd, t->rel, os->root_fd, rel, 0) == 0) {
+        *placed = 1;
+        return 0;
+    }
+    if (errno == EEXIST) {
+        *placed = 0;
+        return 0;
+    }
+    return errno;
 }
 
 /* Makes the temporary file durable and read-only before it gets its name. */
 static int put_seal(disco_objects *os, put_tmp *t, uint64_t size, disco_status *st)
 {
     if (fchmod(t->fd, 0444) != 0)
-        return disco_status_errno(st, errno, "dir", "object store '%s': cannot chmod %s",
-                                  os->dir, t->rel);
+        return disco_status_errno(st, errno, "dir", "object store '%s': cannot chmod %s", os->dir,
+                                  t->rel);
     if (fsync(t->fd) != 0)
         return put_write_fail(os, errno, size, st);
     return DISCO_OK;
@@ -456,7 +463,8 @@ static int put_commit(disco_objects *os, put_tmp *t, const char *hash, uint64_t 
     }
     close(fan_fd);
     if (e != 0)
-        return obj_fail(os, hash, e, "cannot move the new object into place", st);
+        return disco_status_errno(st, e, "dir", "object store '%s': cannot rename %s to %s",
+                                  os->dir, t->rel, rel);
     if (!placed)
         return put_keep_existing(os, hash, info, created, st);
     if (fstat(t->fd, &sb) != 0)
@@ -469,6 +477,15 @@ static int put_commit(disco_objects *os, put_tmp *t, const char *hash, uint64_t 
 
 /* ---- the put pipeline ----------------------------------------------------- */
 
+/*
+ * Slots pass three stages in turn, counted by ever-growing counters:
+ *
+ *     drained <= hashed <= filled <= drained + PUT_SLOTS
+ *
+ * The I/O thread fills slots from the input and writes hashed ones to the
+ * temporary file; the caller's thread hashes filled ones (and reports
+ * progress), so SHA-256, the slowest stage, has a core to itself.
+ */
 typedef struct put_pipe {
     disco_objects *os;
     int in_fd;
@@ -481,14 +498,16 @@ typedef struct put_pipe {
     size_t len[PUT_SLOTS];
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    uint64_t filled;  /* slots handed to the writer */
-    uint64_t drained; /* slots the writer is done with */
-    int eof;          /* the reader will fill no more slots */
-    int abort;        /* the reader gave up */
-    int werr;         /* errno of the writer's failure */
-    uint64_t written; /* owned by the writer until it is joined */
-    uint64_t synced;  /* write-back started up to here */
+    uint64_t filled, hashed, drained; /* slots */
+    int eof;                          /* the input has ended */
+    int abort;                        /* the hashing side gave up */
+    int rerr, werr;                   /* errno of a failed read or write */
+    uint64_t size;                    /* bytes hashed; hashing side only */
+    uint64_t written;                 /* bytes written; I/O thread only until joined */
+    uint64_t synced;                  /* write-back started up to here */
 } put_pipe;
+
+enum { IO_WAIT, IO_WRITE, IO_FILL, IO_DONE };
 
 static int input_fail(const put_pipe *pp, int errnum, disco_status *st)
 {
@@ -542,38 +561,58 @@ static void pipe_release(put_pipe *pp)
     free(pp->buf);
 }
 
-/* Writer: waits for a filled slot; 0 when there will be none. */
-static int pipe_take(put_pipe *pp, unsigned char **slot, size_t *len)
+static unsigned char *pipe_slot(const put_pipe *pp, uint64_t n)
 {
-    int more;
-
-    pthread_mutex_lock(&pp->mu);
-    while (pp->drained == pp->filled && !pp->eof && !pp->abort)
-        pthread_cond_wait(&pp->cv, &pp->mu);
-    more = !pp->abort && pp->drained < pp->filled;
-    if (more) {
-        size_t k = (size_t)(pp->drained % PUT_SLOTS);
-        *slot = pp->buf + k * IO_BUF_SIZE;
-        *len = pp->len[k];
-    }
-    pthread_mutex_unlock(&pp->mu);
-    return more;
+    return pp->buf + (size_t)(n % PUT_SLOTS) * IO_BUF_SIZE;
 }
 
-static void pipe_give_back(put_pipe *pp, int werr)
+/* Reads until `cap` bytes or the end of the input. Returns 0 or errno. */
+static int read_full(int fd, unsigned char *buf, size_t cap, size_t *n, int *eof)
 {
+    while (*n < cap && !*eof) {
+        ssize_t r = read(fd, buf + *n, cap - *n);
+
+        if (r > 0)
+            *n += (size_t)r;
+        else if (r == 0)
+            *eof = 1;
+        else if (errno == EAGAIN && wait_fd(fd, POLLIN) != 0)
+            return errno;
+        else if (errno != EINTR && errno != EAGAIN)
+            return errno;
+    }
+    return 0;
+}
+
+/* I/O thread: the next step, under the lock. Writing comes first. */
+static int io_choice(const put_pipe *pp)
+{
+    if (pp->abort || pp->rerr || pp->werr)
+        return IO_DONE;
+    if (pp->drained < pp->hashed)
+        return IO_WRITE;
+    if (!pp->eof && pp->filled - pp->drained < PUT_SLOTS)
+        return IO_FILL;
+    return pp->eof && pp->drained == pp->filled ? IO_DONE : IO_WAIT;
+}
+
+static void io_fill(put_pipe *pp)
+{
+    unsigned char *slot = pipe_slot(pp, pp->filled); /* only this thread moves `filled` */
+    size_t n = 0;
+    int eof = 0, e = read_full(pp->in_fd, slot, IO_BUF_SIZE, &n, &eof);
+
     pthread_mutex_lock(&pp->mu);
-    pp->drained++;
-    pp->werr = werr;
+    if (n > 0)
+        pp->len[pp->filled++ % PUT_SLOTS] = n;
+    pp->eof = eof;
+    pp->rerr = e;
     pthread_cond_broadcast(&pp->cv);
     pthread_mutex_unlock(&pp->mu);
 }
 
 static void start_writeback(put_pipe *pp)
 {
-#ifdef WB_OFF
-    return;
-#endif
     if (pp->written - pp->synced < WRITEBACK_STEP)
         return;
     (void)sync_file_range(pp->out_fd, (off_t)pp->synced, (off_t)(pp->written - pp->synced),
@@ -581,127 +620,122 @@ static void start_writeback(put_pipe *pp)
     pp->synced = pp->written;
 }
 
-static void *pipe_writer(void *arg)
+static void io_write(put_pipe *pp, size_t len)
 {
-    put_pipe *pp = arg;
-    unsigned char *slot;
-    size_t len;
-    int e = 0;
+    int e = put_write(pp->os, pp->out_fd, pipe_slot(pp, pp->drained), len, &pp->written);
 
-    while (e == 0 && pipe_take(pp, &slot, &len)) {
-#ifdef NO_WRITE
-        pp->written += len; pipe_give_back(pp, 0); continue;
-#endif
-        e = put_write(pp->os, pp->out_fd, slot, len, &pp->written);
-        if (e == 0)
-            start_writeback(pp);
-        pipe_give_back(pp, e);
-    }
-    return NULL;
+    if (e == 0)
+        start_writeback(pp);
+    pthread_mutex_lock(&pp->mu);
+    pp->drained++;
+    pp->werr = e;
+    pthread_cond_broadcast(&pp->cv);
+    pthread_mutex_unlock(&pp->mu);
 }
 
-/* Reader: waits for a free slot; NULL once the writer has failed. */
-static unsigned char *pipe_free_slot(put_pipe *pp)
+static void *pipe_io(void *arg)
+{
+    put_pipe *pp = arg;
+
+    for (;;) {
+        size_t len = 0;
+        int what;
+
+        pthread_mutex_lock(&pp->mu);
+        while ((what = io_choice(pp)) == IO_WAIT)
+            pthread_cond_wait(&pp->cv, &pp->mu);
+        if (what == IO_WRITE)
+            len = pp->len[pp->drained % PUT_SLOTS];
+        pthread_mutex_unlock(&pp->mu);
+        if (what == IO_DONE)
+            return NULL;
+        if (what == IO_WRITE)
+            io_write(pp, len);
+        else
+            io_fill(pp);
+    }
+}
+
+/* Hashing side: waits for a filled slot; NULL when none will come. */
+static unsigned char *hash_next(put_pipe *pp, size_t *len)
 {
     unsigned char *slot = NULL;
 
     pthread_mutex_lock(&pp->mu);
-    while (pp->filled - pp->drained == PUT_SLOTS && !pp->werr)
+    while (pp->hashed == pp->filled && !pp->eof && !pp->rerr && !pp->werr)
         pthread_cond_wait(&pp->cv, &pp->mu);
-    if (!pp->werr)
-        slot = pp->buf + (size_t)(pp->filled % PUT_SLOTS) * IO_BUF_SIZE;
+    if (pp->hashed < pp->filled && !pp->rerr && !pp->werr) {
+        slot = pipe_slot(pp, pp->hashed);
+        *len = pp->len[pp->hashed % PUT_SLOTS];
+    }
     pthread_mutex_unlock(&pp->mu);
     return slot;
 }
 
-static void pipe_publish(put_pipe *pp, size_t len, int eof)
+static void hash_done(put_pipe *pp, int abort)
 {
     pthread_mutex_lock(&pp->mu);
-    pp->len[pp->filled % PUT_SLOTS] = len;
-    pp->filled++;
-    pp->eof = eof;
+    pp->hashed++;
+    pp->abort = abort;
     pthread_cond_broadcast(&pp->cv);
     pthread_mutex_unlock(&pp->mu);
 }
 
-static void pipe_abort(put_pipe *pp)
+static int pipe_hash_all(put_pipe *pp, disco_status *st)
 {
-    pthread_mutex_lock(&pp->mu);
-    pp->abort = 1;
-    pthread_cond_broadcast(&pp->cv);
-    pthread_mutex_unlock(&pp->mu);
-}
+    unsigned char *slot;
+    size_t len = 0;
 
-/* Fills a slot from the input, stopping early only at the end of it. */
-static int pipe_fill(put_pipe *pp, unsigned char *slot, size_t *len, int *eof, disco_status *st)
-{
-    size_t n = 0;
+    while ((slot = hash_next(pp, &len)) != NULL) {
+        int cancel;
 
-    *eof = 0;
-    while (n < IO_BUF_SIZE && !*eof) {
-        ssize_t r = read(pp->in_fd, slot + n, IO_BUF_SIZE - n);
-
-        if (r > 0)
-            n += (size_t)r;
-        else if (r == 0)
-            *eof = 1;
-        else if (errno == EAGAIN)
-            (void)wait_fd(pp->in_fd, POLLIN);
-        else if (errno != EINTR)
-            return input_fail(pp, errno, st);
+        disco_sha256_update(&pp->sha, slot, len);
+        pp->size += len;
+        cancel = disco_progress_report(pp->prog, "put", pp->size, pp->total);
+        hash_done(pp, cancel);
+        if (cancel)
+            return disco_status_set(st, DISCO_ERR_CANCELLED, NULL,
+                                    "object store '%s': put cancelled after %llu bytes",
+                                    pp->os->dir, (unsigned long long)pp->size);
     }
-    *len = n;
     return DISCO_OK;
 }
 
-/* The reader's loop; returns with `*size` bytes read and hashed. */
-static int pipe_read_all(put_pipe *pp, uint64_t *size, disco_status *st)
+/* Starts the I/O thread with every signal blocked: signals stay with the caller's threads. */
+static int start_io_thread(pthread_t *th, put_pipe *pp)
 {
-    for (;;) {
-        unsigned char *slot = pipe_free_slot(pp);
-        size_t len = 0;
-        int eof = 0, rc;
+    sigset_t all, old;
+    int e;
 
-        if (!slot)
-            return DISCO_OK; /* the writer failed; reported once it is joined */
-        rc = pipe_fill(pp, slot, &len, &eof, st);
-        if (rc != DISCO_OK)
-            return rc;
-        disco_sha256_update(&pp->sha, slot, len);
-        pipe_publish(pp, len, eof);
-        *size += len;
-        if (disco_progress_report(pp->prog, "put", *size, pp->total))
-            return disco_status_set(st, DISCO_ERR_CANCELLED, NULL,
-                                    "object store '%s': put cancelled after %llu bytes",
-                                    pp->os->dir, (unsigned long long)*size);
-        if (eof)
-            return DISCO_OK;
-    }
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    e = pthread_create(th, NULL, pipe_io, pp);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    return e;
 }
 
+/* Runs the pipeline to the end of the input; the digest is left in pp->sha. */
 static int pipe_run(put_pipe *pp, disco_status *st)
 {
-    uint64_t size = 0;
-    pthread_t writer;
+    pthread_t io;
     int rc, e;
 
-    e = pthread_create(&writer, NULL, pipe_writer, pp);
+    e = start_io_thread(&io, pp);
     if (e != 0)
-        return disco_status_errno(st, e, NULL, "object store '%s': cannot start a writer",
+        return disco_status_errno(st, e, NULL, "object store '%s': cannot start a thread",
                                   pp->os->dir);
-    rc = pipe_read_all(pp, &size, st);
-    if (rc != DISCO_OK)
-        pipe_abort(pp);
-    pthread_join(writer, NULL);
+    rc = pipe_hash_all(pp, st);
+    pthread_join(io, NULL);
+    if (rc == DISCO_OK && pp->rerr)
+        rc = input_fail(pp, pp->rerr, st);
     if (rc == DISCO_OK && pp->werr)
         rc = put_write_fail(pp->os, pp->werr, pp->written, st);
-    DISCO_ASSERT(rc != DISCO_OK || size == pp->written);
+    DISCO_ASSERT(rc != DISCO_OK || pp->size == pp->written);
     return rc;
 }
 
-static int put_stream(disco_objects *os, int in_fd, const char *in_path,
-                      const disco_progress *prog, disco_object_info *info, int *created,
-                      disco_status *st)
+static int put_stream(disco_objects *os, int in_fd, const char *in_path, const disco_progress *prog,
+                      disco_object_info *info, int *created, disco_status *st)
 {
     uint8_t digest[DISCO_SHA256_LEN];
     char hash[DISCO_SHA256_HEX_LEN + 1];
@@ -716,18 +750,14 @@ static int put_stream(disco_objects *os, int in_fd, const char *in_path,
     if (rc != DISCO_OK)
         goto release_pipe;
     pp.out_fd = t.fd;
-    uint64_t T0 = disco_time_mono_ns();
     rc = pipe_run(&pp, st);
-    uint64_t T1 = disco_time_mono_ns();
     if (rc != DISCO_OK)
         goto drop_tmp;
     disco_sha256_final(&pp.sha, digest);
     disco_hex_encode(digest, sizeof digest, hash);
     rc = put_commit(os, &t, hash, pp.written, info, created, st);
 drop_tmp:
-    {uint64_t T2 = disco_time_mono_ns();
     put_tmp_drop(os, &t);
-    fprintf(stderr, "  pipe %.3f commit %.3f drop %.3f\n", (T1-T0)/1e9, (T2-T1)/1e9, (disco_time_mono_ns()-T2)/1e9);}
 release_pipe:
     pipe_release(&pp);
     return rc;
@@ -766,8 +796,8 @@ int disco_objects_put_file(disco_objects *os, const char *path, const disco_prog
     return rc;
 }
 
-int disco_objects_put_mem(disco_objects *os, const void *data, size_t len,
-                          disco_object_info *info, int *created, disco_status *st)
+int disco_objects_put_mem(disco_objects *os, const void *data, size_t len, disco_object_info *info,
+                          int *created, disco_status *st)
 {
     char hash[DISCO_SHA256_HEX_LEN + 1];
     put_tmp t = {.fd = -1};
@@ -834,6 +864,7 @@ typedef struct copy_job {
     int out_fd;
     const char *out_path; /* names the output in messages; NULL for a descriptor */
     const disco_progress *prog;
+    int writeback;      /* start write-back as we go (our own output file) */
     int mode;           /* how bytes move: COPY_RANGE, then fallbacks */
     unsigned char *buf; /* for COPY_RW */
 } copy_job;
@@ -897,13 +928,20 @@ static ssize_t copy_step(copy_job *cj, off_t *off, size_t n)
     }
 }
 
-static int copy_fail(const copy_job *cj, int errnum, uint64_t done, disco_status *st)
+/* A failed copy; `errnum` 0 means the object ended early. */
+static int copy_fail(const copy_job *cj, int errnum, uint64_t at, disco_status *st)
 {
+    if (errnum == 0)
+        return disco_status_set(st, DISCO_ERR_CORRUPT, "hash",
+                                "object %s in store '%s': ended after %llu bytes", cj->hash,
+                                cj->os->dir, (unsigned long long)at);
     if (cj->out_path)
-        return disco_status_errno(st, errnum, "path", "object %s: copying to '%s' failed after %llu bytes", cj->hash,
-                                  cj->out_path, (unsigned long long)done);
-    return disco_status_errno(st, errnum, "fd", "object %s: copying to descriptor %d failed after %llu bytes",
-                              cj->hash, cj->out_fd, (unsigned long long)done);
+        return disco_status_errno(st, errnum, "path",
+                                  "object %s: copying to '%s' failed after %llu bytes", cj->hash,
+                                  cj->out_path, (unsigned long long)at);
+    return disco_status_errno(st, errnum, "fd",
+                              "object %s: copying to descriptor %d failed after %llu bytes",
+                              cj->hash, cj->out_fd, (unsigned long long)at);
 }
 
 /* Copies bytes [offset, offset + len) of the object to the output. */
@@ -918,13 +956,14 @@ static int copy_object(copy_job *cj, uint64_t offset, uint64_t len, disco_status
         size_t step = len - done < COPY_STEP ? (size_t)(len - done) : COPY_STEP;
         ssize_t n = copy_step(cj, &off, step);
 
-        if (n < 0)
+        if (n <= 0) {
             rc = copy_fail(cj, (int)-n, done, st);
-        else if (n == 0)
-            rc = disco_status_set(st, DISCO_ERR_CORRUPT, "hash",
-                                  "object %s in store '%s': ended after %llu bytes", cj->hash,
-                                  cj->os->dir, (unsigned long long)(offset + done));
-        else if (disco_progress_report(cj->prog, "get", done += (uint64_t)n, len))
+            break;
+        }
+        if (cj->writeback)
+            (void)sync_file_range(cj->out_fd, (off_t)done, n, SYNC_FILE_RANGE_WRITE);
+        done += (uint64_t)n;
+        if (disco_progress_report(cj->prog, "get", done, len))
             rc = disco_status_set(st, DISCO_ERR_CANCELLED, NULL,
                                   "object %s: get cancelled after %llu bytes", cj->hash,
                                   (unsigned long long)done);
@@ -1005,7 +1044,8 @@ static int out_commit(copy_job *cj, const char *tmp, const char *path, disco_sta
 int disco_objects_get_file(disco_objects *os, const char *hash, const char *path,
                            const disco_progress *prog, disco_status *st)
 {
-    copy_job cj = {.os = os, .hash = hash, .out_fd = -1, .out_path = path, .prog = prog};
+    copy_job cj = {
+        .os = os, .hash = hash, .out_fd = -1, .out_path = path, .prog = prog, .writeback = 1};
     struct stat sb;
     size_t cap;
     char *tmp = NULL, *prefix = NULL;
@@ -1048,8 +1088,7 @@ free_names:
 
 /* Hashes the rest of `fd` into `hex`. */
 static int hash_fd(disco_objects *os, const char *hash, int fd, uint64_t size,
-                   const disco_progress *prog, char hex[DISCO_SHA256_HEX_LEN + 1],
-                   disco_status *st)
+                   const disco_progress *prog, char hex[DISCO_SHA256_HEX_LEN + 1], disco_status *st)
 {
     unsigned char *buf = malloc(IO_BUF_SIZE);
     uint8_t digest[DISCO_SHA256_LEN];
@@ -1093,8 +1132,8 @@ int disco_objects_verify(disco_objects *os, const char *hash, const disco_progre
     rc = hash_fd(os, hash, fd, (uint64_t)sb.st_size, prog, actual, st);
     if (rc == DISCO_OK && strcmp(actual, hash) != 0)
         rc = disco_status_set(st, DISCO_ERR_CORRUPT, "hash",
-                              "object %s in store '%s' is corrupt: its %llu bytes hash to %s",
-                              hash, os->dir, (unsigned long long)sb.st_size, actual);
+                              "object %s in store '%s' is corrupt: its %llu bytes hash to %s", hash,
+                              os->dir, (unsigned long long)sb.st_size, actual);
     close(fd);
     return rc;
 }
@@ -1137,10 +1176,10 @@ static int foreach_fan(disco_objects *os, const char *fan, disco_object_visit_fn
     disco_object_info info;
 
     if (!d)
-        return errno == ENOENT ? DISCO_OK
-                               : disco_status_errno(st, errno, "dir",
-                                                    "object store '%s': cannot list %s/",
-                                                    os->dir, fan);
+        return errno == ENOENT
+                   ? DISCO_OK
+                   : disco_status_errno(st, errno, "dir", "object store '%s': cannot list %s/",
+                                        os->dir, fan);
     while (!*stop && (de = readdir(d)) != NULL) {
         if (!is_lower_hex(de->d_name, DISCO_SHA256_HEX_LEN - 2))
             continue;
@@ -1155,8 +1194,7 @@ static int foreach_fan(disco_objects *os, const char *fan, disco_object_visit_fn
     return DISCO_OK;
 }
 
-int disco_objects_foreach(disco_objects *os, disco_object_visit_fn fn, void *user,
-                          disco_status *st)
+int disco_objects_foreach(disco_objects *os, disco_object_visit_fn fn, void *user, disco_status *st)
 {
     DIR *d = dir_open(os, ".");
     struct dirent *de;
@@ -1190,8 +1228,8 @@ int disco_objects_clean_tmp(disco_objects *os, int64_t older_than_ms, uint64_t *
                                 (long long)older_than_ms);
     d = dir_open(os, TMP_DIR);
     if (!d && errno != ENOENT)
-        return disco_status_errno(st, errno, "dir", "object store '%s': cannot list %s/",
-                                  os->dir, TMP_DIR);
+        return disco_status_errno(st, errno, "dir", "object store '%s': cannot list %s/", os->dir,
+                                  TMP_DIR);
     while (d && (de = readdir(d)) != NULL) {
         if (strncmp(de->d_name, TMP_PREFIX, strlen(TMP_PREFIX)) != 0 ||
             fstatat(dirfd(d), de->d_name, &sb, 0) != 0 || !S_ISREG(sb.st_mode))

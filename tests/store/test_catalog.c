@@ -168,7 +168,8 @@ static void test_create_get(void **state)
     assert_true(json_equal(g.tags, tags));
     assert_true(json_equal(g.metadata, md));
     assert_json(g.parents, "[]");
-    assert_json(g.acl, "{\"owner\": \"alice\", \"readers\": [], \"writers\": [], \"public\": false}");
+    assert_json(g.acl,
+                "{\"owner\": \"alice\", \"readers\": [], \"writers\": [], \"public\": false}");
     disco_resource_release(&g);
     assert_int_equal(disco_catalog_get(f->c, r.id, 1, &g, &st), DISCO_OK);
     assert_int_equal(g.version, 1);
@@ -288,11 +289,12 @@ static void test_update_acl(void **state)
     disco_resource_patch patch = {.acl = pub};
 
     assert_int_equal(disco_catalog_create(f->c, &spec, &r, &st), DISCO_OK);
-    assert_json(r.acl,
-                "{\"owner\": \"alice\", \"readers\": [\"bob\"], \"writers\": [], \"public\": false}");
+    assert_json(
+        r.acl,
+        "{\"owner\": \"alice\", \"readers\": [\"bob\"], \"writers\": [], \"public\": false}");
     assert_int_equal(disco_catalog_update(f->c, r.id, &patch, &u, &st), DISCO_OK);
-    assert_json(u.acl,
-                "{\"owner\": \"alice\", \"readers\": [\"bob\"], \"writers\": [], \"public\": true}");
+    assert_json(
+        u.acl, "{\"owner\": \"alice\", \"readers\": [\"bob\"], \"writers\": [], \"public\": true}");
     disco_resource_release(&u);
     disco_resource_release(&r);
     json_decref(acl);
@@ -598,7 +600,8 @@ static const json_t *find_node(const json_t *graph, const char *id)
     size_t i;
     json_t *n;
 
-    json_array_foreach(json_object_get(graph, "nodes"), i, n) {
+    json_array_foreach(json_object_get(graph, "nodes"), i, n)
+    {
         if (!strcmp(json_string_value(json_object_get(n, "resource_id")), id))
             return n;
     }
@@ -659,6 +662,32 @@ static void test_lineage_diamond(void **state)
     assert_null(find_node(g, d.c));
     json_decref(g);
     g = lineage(f->c, d.e, DISCO_LINEAGE_DESCENDANTS, 5, 1, 0);
+    json_decref(g);
+}
+
+/* Links that neither walk follows are still edges between graph nodes. */
+static void test_lineage_shortcuts(void **state)
+{
+    fixture *f = *state;
+    id_t_ a, b, c, r, d;
+    json_t *g;
+
+    make(f->c, "a", NULL, NULL, NULL, a);
+    make(f->c, "a", ids_json(a, NULL, NULL), NULL, NULL, b);
+    make(f->c, "a", ids_json(b, a, NULL), NULL, NULL, c);
+    g = lineage(f->c, a, DISCO_LINEAGE_DESCENDANTS, 1, 3, 3);
+    assert_node(g, c, "descendant", 1);
+    json_decref(g);
+    g = lineage(f->c, c, DISCO_LINEAGE_ANCESTORS, 1, 3, 3);
+    assert_node(g, a, "ancestor", 1);
+    json_decref(g);
+    /* r's parent a is also a parent of r's child d. */
+    make(f->c, "a", NULL, NULL, NULL, a);
+    make(f->c, "a", ids_json(a, NULL, NULL), NULL, NULL, r);
+    make(f->c, "a", ids_json(r, a, NULL), NULL, NULL, d);
+    g = lineage(f->c, r, DISCO_LINEAGE_BOTH, 5, 3, 3);
+    assert_node(g, a, "ancestor", 1);
+    assert_node(g, d, "descendant", 1);
     json_decref(g);
 }
 
@@ -797,8 +826,7 @@ static void test_batch(void **state)
     assert_int_equal(list_count(f->c, NULL), 3);
     assert_int_equal(disco_catalog_rollback(f->c, &st), DISCO_OK);
     assert_int_equal(list_count(f->c, NULL), 0);
-    assert_int_equal(disco_catalog_get(f->c, id, 0, &(disco_resource){0}, &st),
-                     DISCO_ERR_NOTFOUND);
+    assert_int_equal(disco_catalog_get(f->c, id, 0, &(disco_resource){0}, &st), DISCO_ERR_NOTFOUND);
 
     assert_int_equal(disco_catalog_begin(f->c, &st), DISCO_OK);
     make(f->c, "a", NULL, NULL, NULL, kept);
@@ -901,6 +929,7 @@ static void test_cycle(void **state)
     assert_int_equal(disco_catalog_update(f->c, d.b, &patch, NULL, &st), DISCO_ERR_CONFLICT);
     assert_string_equal(st.field, "parents");
     assert_msg(&st, d.e);
+    assert_msg(&st, d.b);
     assert_msg(&st, "descendant");
     disco_resource_patch replace = {.parents = p};
     assert_int_equal(disco_catalog_update(f->c, d.a, &replace, NULL, &st), DISCO_ERR_CONFLICT);
@@ -1153,6 +1182,29 @@ static void test_open_errors(void **state)
     free(foreign);
 }
 
+/* Two handles on one file: each sees the other's committed writes only. */
+static void test_two_handles(void **state)
+{
+    fixture *f = *state;
+    disco_status st = {0};
+    disco_catalog *other = NULL;
+    disco_resource r;
+    id_t_ a, b;
+
+    assert_int_equal(disco_catalog_open(f->path, &other, &st), DISCO_OK);
+    make(f->c, "a", NULL, NULL, NULL, a);
+    assert_int_equal(disco_catalog_get(other, a, 0, &r, &st), DISCO_OK);
+    disco_resource_release(&r);
+    assert_int_equal(disco_catalog_begin(f->c, &st), DISCO_OK);
+    make(f->c, "a", NULL, NULL, NULL, b);
+    assert_int_equal(disco_catalog_get(other, b, 0, &r, &st), DISCO_ERR_NOTFOUND);
+    assert_int_equal(disco_catalog_commit(f->c, &st), DISCO_OK);
+    assert_int_equal(disco_catalog_get(other, b, 0, &r, &st), DISCO_OK);
+    disco_resource_release(&r);
+    assert_int_equal(list_count(other, NULL), 2);
+    disco_catalog_close(other);
+}
+
 static void test_newer_schema(void **state)
 {
     fixture *f = *state;
@@ -1188,6 +1240,7 @@ int main(void)
         T(test_list_visible_to),
         T(test_list_paging),
         T(test_lineage_diamond),
+        T(test_lineage_shortcuts),
         T(test_lineage_errors),
         T(test_foreach_object),
         T(test_foreach_reentry),
@@ -1204,6 +1257,7 @@ int main(void)
         T(test_bad_object_and_filter),
         T(test_reopen),
         T(test_open_errors),
+        T(test_two_handles),
         T(test_newer_schema),
 #undef T
     };
