@@ -147,7 +147,8 @@ static json_t *pick_parents(bench_id *above, long width, long *edges)
         json_t *v;
         int dup = 0;
 
-        json_array_foreach(parents, i, v) dup |= !strcmp(json_string_value(v), p);
+        json_array_foreach (parents, i, v)
+            dup |= !strcmp(json_string_value(v), p);
         if (!dup)
             json_array_append_new(parents, json_string(p));
     }

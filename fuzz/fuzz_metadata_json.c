@@ -57,8 +57,7 @@ static int no_null_members(const json_t *v)
 
     if (!json_is_object(v))
         return 1;
-    json_object_foreach((json_t *)v, key, child)
-    {
+    json_object_foreach ((json_t *)v, key, child) {
         if (json_is_null(child) || !no_null_members(child))
             return 0;
     }

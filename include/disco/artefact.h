@@ -17,7 +17,7 @@
 /* Where a payload comes from: a path, or a descriptor when path is NULL. */
 typedef struct disco_payload {
     const char *path;
-    int fd;            /* used when path is NULL; -1: no payload */
+    int fd; /* used when path is NULL; -1: no payload */
 } disco_payload;
 
 /*

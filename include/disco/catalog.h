@@ -24,8 +24,8 @@
 
 typedef struct disco_catalog disco_catalog;
 
-#define DISCO_TYPE_MAX 32       /* resource_type: [a-z][a-z0-9_.-]{0,31} */
-#define DISCO_TAG_KEY_MAX 64    /* tag keys: [A-Za-z0-9_.:/-]{1,64} */
+#define DISCO_TYPE_MAX 32    /* resource_type: [a-z][a-z0-9_.-]{0,31} */
+#define DISCO_TAG_KEY_MAX 64 /* tag keys: [A-Za-z0-9_.:/-]{1,64} */
 #define DISCO_TAG_VALUE_MAX 1024
 #define DISCO_TAGS_MAX 64
 #define DISCO_PARENTS_MAX 256
@@ -40,13 +40,13 @@ typedef struct disco_catalog disco_catalog;
 typedef struct disco_resource {
     char id[DISCO_ID_LEN + 1];
     char type[DISCO_TYPE_MAX + 1];
-    int64_t created_ms;  /* when version 1 was written */
-    int64_t modified_ms; /* when this version was written */
-    int64_t version;     /* 1, 2, ... */
-    int deleted;         /* this version is a tombstone */
+    int64_t created_ms;                    /* when version 1 was written */
+    int64_t modified_ms;                   /* when this version was written */
+    int64_t version;                       /* 1, 2, ... */
+    int deleted;                           /* this version is a tombstone */
     char object[DISCO_SHA256_HEX_LEN + 1]; /* payload hash, "" when none */
-    json_t *parents;  /* array of id strings */
-    json_t *tags;     /* object: string -> string */
+    json_t *parents;                       /* array of id strings */
+    json_t *tags;                          /* object: string -> string */
     json_t *acl;      /* {"owner": s, "readers": [s], "writers": [s], "public": b} */
     json_t *metadata; /* object */
 } disco_resource;
@@ -66,14 +66,14 @@ json_t *disco_resource_to_json(const disco_resource *r);
 
 /* What to create. Pointers are borrowed for the call. */
 typedef struct disco_resource_spec {
-    const char *type;         /* required */
-    const char *object;       /* NULL or a payload hash */
-    const json_t *parents;    /* NULL or array of ids; each must exist and not be deleted */
-    const json_t *tags;       /* NULL or string map */
-    const json_t *metadata;   /* NULL or object */
-    const json_t *acl;        /* NULL: {"owner": owner, private}; else fields as above */
-    const char *owner;        /* principal creating it; required unless acl names one */
-    const char *id;           /* NULL: a new id; else an unused well-formed id (imports) */
+    const char *type;       /* required */
+    const char *object;     /* NULL or a payload hash */
+    const json_t *parents;  /* NULL or array of ids; each must exist and not be deleted */
+    const json_t *tags;     /* NULL or string map */
+    const json_t *metadata; /* NULL or object */
+    const json_t *acl;      /* NULL: {"owner": owner, private}; else fields as above */
+    const char *owner;      /* principal creating it; required unless acl names one */
+    const char *id;         /* NULL: a new id; else an unused well-formed id (imports) */
 } disco_resource_spec;
 
 /*
@@ -96,14 +96,14 @@ typedef struct disco_resource_patch {
 /* Listing filters; zero-initialise, then set what you need. */
 typedef struct disco_resource_filter {
     const char *type;
-    const json_t *tags;       /* every key must have exactly this value */
-    const json_t *metadata;   /* {"a.b": scalar}: metadata field at that path equals it */
-    int64_t created_from_ms;  /* inclusive; 0 = open */
-    int64_t created_to_ms;    /* exclusive; 0 = open */
+    const json_t *tags;      /* every key must have exactly this value */
+    const json_t *metadata;  /* {"a.b": scalar}: metadata field at that path equals it */
+    int64_t created_from_ms; /* inclusive; 0 = open */
+    int64_t created_to_ms;   /* exclusive; 0 = open */
     int include_deleted;
-    const char *visible_to;   /* only what this principal may read (owner, reader, writer, public) */
-    const char *after;        /* page cursor: list ids after this one */
-    int64_t limit;            /* 0: 100; at most DISCO_LIST_LIMIT_MAX */
+    const char *visible_to; /* only what this principal may read (owner, reader, writer, public) */
+    const char *after;      /* page cursor: list ids after this one */
+    int64_t limit;          /* 0: 100; at most DISCO_LIST_LIMIT_MAX */
 } disco_resource_filter;
 
 typedef struct disco_resource_list {
@@ -161,8 +161,7 @@ int disco_catalog_update(disco_catalog *c, const char *id, const disco_resource_
  * but its history does. Its payload becomes collectable once no live
  * resource refers to it. NOTFOUND when unknown or already deleted.
  */
-int disco_catalog_delete(disco_catalog *c, const char *id, disco_resource *out,
-                         disco_status *st);
+int disco_catalog_delete(disco_catalog *c, const char *id, disco_resource *out, disco_status *st);
 
 /* Every version of a resource, oldest first (deleted resources included). */
 int disco_catalog_history(disco_catalog *c, const char *id, disco_resource_list *out,

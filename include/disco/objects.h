@@ -63,8 +63,8 @@ int disco_objects_put_file(disco_objects *os, const char *path, const disco_prog
                            disco_object_info *info, int *created, disco_status *st);
 
 /* As put_fd for a buffer. */
-int disco_objects_put_mem(disco_objects *os, const void *data, size_t len,
-                          disco_object_info *info, int *created, disco_status *st);
+int disco_objects_put_mem(disco_objects *os, const void *data, size_t len, disco_object_info *info,
+                          int *created, disco_status *st);
 
 /* Size and time of an object. INVAL for a malformed hash, NOTFOUND if absent. */
 int disco_objects_stat(disco_objects *os, const char *hash, disco_object_info *info,

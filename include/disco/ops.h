@@ -90,19 +90,18 @@ enum {
 };
 
 typedef struct disco_param {
-    const char *name;  /* snake_case; the CLI also accepts --kebab-case */
+    const char *name; /* snake_case; the CLI also accepts --kebab-case */
     disco_ptype type;
     unsigned flags;
-    const char *def;   /* default as JSON text; NULL: absent unless given */
-    double min, max;   /* with DISCO_PARAM_RANGE */
+    const char *def;            /* default as JSON text; NULL: absent unless given */
+    double min, max;            /* with DISCO_PARAM_RANGE */
     const char *const *choices; /* NULL-terminated, for DISCO_P_STRING */
-    char short_flag;   /* CLI one-letter flag ('o' for -o), or 0 */
+    char short_flag;            /* CLI one-letter flag ('o' for -o), or 0 */
     const char *help;
 } disco_param;
 
 struct disco_op;
-typedef int (*disco_op_fn)(disco_ctx *ctx, const json_t *params, json_t **result,
-                           disco_status *st);
+typedef int (*disco_op_fn)(disco_ctx *ctx, const json_t *params, json_t **result, disco_status *st);
 
 enum {
     DISCO_OP_WRITES = 1u << 0, /* changes stored state */
@@ -110,12 +109,12 @@ enum {
 };
 
 typedef struct disco_op {
-    const char *name;      /* "group.verb", or one word for top-level ops */
-    const char *summary;   /* one line */
-    const char *help;      /* paragraphs and examples for --help; may be NULL */
+    const char *name;          /* "group.verb", or one word for top-level ops */
+    const char *summary;       /* one line */
+    const char *help;          /* paragraphs and examples for --help; may be NULL */
     const disco_param *params; /* terminated by an entry with name NULL */
     unsigned flags;
-    const char *columns;   /* for list results: comma-separated fields to tabulate */
+    const char *columns; /* for list results: comma-separated fields to tabulate */
     disco_op_fn fn;
 } disco_op;
 
@@ -149,8 +148,7 @@ int disco_ops_validate(const disco_op *op, const json_t *raw, json_t **params, d
  * list takes all remaining words). DISCO_ERR_USAGE for unknown flags, a
  * flag without its value, or too many words.
  */
-int disco_ops_parse_args(const disco_op *op, int argc, char **argv, json_t **raw,
-                         disco_status *st);
+int disco_ops_parse_args(const disco_op *op, int argc, char **argv, json_t **raw, disco_status *st);
 
 /*
  * Validates `raw` and runs the operation. Errors from validation are

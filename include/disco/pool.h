@@ -35,7 +35,6 @@ size_t disco_pool_threads(const disco_pool *pool);
  * Runs fn(i, arg) for i in [0, n) across the pool and waits for all of them.
  * Must not be called from a task running on the same pool.
  */
-int disco_pool_parallel_for(disco_pool *pool, size_t n, void (*fn)(size_t i, void *arg),
-                            void *arg);
+int disco_pool_parallel_for(disco_pool *pool, size_t n, void (*fn)(size_t i, void *arg), void *arg);
 
 #endif

@@ -41,8 +41,7 @@ void disco_status_clear(disco_status *st)
     st->msg[0] = '\0';
 }
 
-static void status_vset(disco_status *st, int code, const char *field, const char *fmt,
-                        va_list ap)
+static void status_vset(disco_status *st, int code, const char *field, const char *fmt, va_list ap)
 {
     st->code = code;
     snprintf(st->field, sizeof st->field, "%s", field ? field : "");

@@ -36,8 +36,7 @@ static int depth_capped(const json_t *v, int level)
     if (json_is_object(v)) {
         const char *key;
         json_t *child;
-        json_object_foreach((json_t *)v, key, child)
-        {
+        json_object_foreach ((json_t *)v, key, child) {
             int d = depth_capped(child, level + 1);
             deepest = d > deepest ? d : deepest;
         }
@@ -288,8 +287,7 @@ static int merge_object(json_t *target, json_t *patch)
     const char *key;
     json_t *value;
 
-    json_object_foreach(patch, key, value)
-    {
+    json_object_foreach (patch, key, value) {
         json_t *cur = json_object_get(target, key);
         if (json_is_null(value)) {
             json_object_del(target, key);
@@ -341,8 +339,7 @@ int disco_json_is_string_map(const json_t *obj)
 
     if (!json_is_object(obj))
         return 0;
-    json_object_foreach((json_t *)obj, key, value)
-    {
+    json_object_foreach ((json_t *)obj, key, value) {
         if (!json_is_string(value))
             return 0;
     }

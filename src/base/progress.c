@@ -5,8 +5,7 @@
 
 #include <stddef.h>
 
-int disco_progress_report(const disco_progress *p, const char *stage, uint64_t done,
-                          uint64_t total)
+int disco_progress_report(const disco_progress *p, const char *stage, uint64_t done, uint64_t total)
 {
     if (!p || !p->fn)
         return 0;

@@ -78,8 +78,8 @@ static void usage_line(FILE *out, const disco_op *op, char *words, size_t size)
     for (const disco_param *p = op->params; p && p->name; p++) {
         if (!(p->flags & DISCO_PARAM_POSITIONAL))
             continue;
-        int list = p->type == DISCO_P_HASHES || p->type == DISCO_P_IDS ||
-                   p->type == DISCO_P_STRINGS;
+        int list =
+            p->type == DISCO_P_HASHES || p->type == DISCO_P_IDS || p->type == DISCO_P_STRINGS;
         fprintf(out, (p->flags & DISCO_PARAM_REQUIRED) ? " %s%s" : " [%s%s]", p->name,
                 list ? "..." : "");
     }
@@ -106,8 +106,7 @@ static void param_line(FILE *out, const disco_param *p)
     if (p->def)
         snprintf(extra + strlen(extra), sizeof extra - strlen(extra), " (default %s)", p->def);
     if (p->flags & DISCO_PARAM_RANGE)
-        snprintf(extra + strlen(extra), sizeof extra - strlen(extra), " [%g..%g]", p->min,
-                 p->max);
+        snprintf(extra + strlen(extra), sizeof extra - strlen(extra), " [%g..%g]", p->min, p->max);
     for (int i = 0; p->choices && p->choices[i]; i++)
         snprintf(extra + strlen(extra), sizeof extra - strlen(extra), "%s%s", i ? "|" : " {",
                  p->choices[i]);

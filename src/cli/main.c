@@ -91,9 +91,8 @@ static void print_error(const cli_opts *o, int rc, const disco_status *st)
     fprintf(stderr, "disco: error: %s\n", disco_status_message(st));
     if (!o->json)
         return;
-    json_t *err = json_pack("{s:{s:s, s:s, s:s?}}", "error", "code", disco_errname(rc),
-                            "message", disco_status_message(st), "field",
-                            st->field[0] ? st->field : NULL);
+    json_t *err = json_pack("{s:{s:s, s:s, s:s?}}", "error", "code", disco_errname(rc), "message",
+                            disco_status_message(st), "field", st->field[0] ? st->field : NULL);
     char *text = disco_json_dumps_pretty(err);
     if (text)
         printf("%s\n", text);

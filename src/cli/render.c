@@ -21,7 +21,7 @@ static void cell_text(const char *col, const json_t *v, char *buf, size_t size, 
         int shorten = cut && (strcmp(col, "object") == 0 || strcmp(col, "hash") == 0);
         snprintf(buf, size, shorten ? "%.12s" : "%s", json_string_value(v));
     } else if (json_is_object(v)) {
-        json_object_foreach((json_t *)v, key, item) {
+        json_object_foreach ((json_t *)v, key, item) {
             len += (size_t)snprintf(buf + len, len < size ? size - len : 0, "%s%s=%s",
                                     len ? "," : "", key, json_string_value(item));
             if (len >= size)
@@ -58,7 +58,7 @@ static void render_table(FILE *out, const char *spec, const json_t *items)
 
     for (c = 0; c < ncol; c++)
         width[c] = strlen(cols[c]);
-    json_array_foreach(items, i, row) {
+    json_array_foreach (items, i, row) {
         for (c = 0; c < ncol; c++) {
             cell_text(cols[c], json_object_get(row, cols[c]), cell, sizeof cell, 1);
             if (strlen(cell) > width[c])
@@ -66,8 +66,9 @@ static void render_table(FILE *out, const char *spec, const json_t *items)
         }
     }
     for (c = 0; c < ncol; c++)
-        fprintf(out, "%-*s%s", c + 1 < ncol ? (int)width[c] : 0, cols[c], c + 1 < ncol ? "  " : "\n");
-    json_array_foreach(items, i, row) {
+        fprintf(out, "%-*s%s", c + 1 < ncol ? (int)width[c] : 0, cols[c],
+                c + 1 < ncol ? "  " : "\n");
+    json_array_foreach (items, i, row) {
         for (c = 0; c < ncol; c++) {
             cell_text(cols[c], json_object_get(row, cols[c]), cell, sizeof cell, 1);
             fprintf(out, "%-*s%s", c + 1 < ncol ? (int)width[c] : 0, cell,
@@ -83,7 +84,7 @@ static const json_t *find_node(const json_t *nodes, const char *id)
     size_t i;
     json_t *n;
 
-    json_array_foreach(nodes, i, n)
+    json_array_foreach (nodes, i, n)
         if (strcmp(json_string_value(json_object_get(n, "resource_id")), id) == 0)
             return n;
     return NULL;
@@ -97,7 +98,7 @@ static void render_branch(FILE *out, const json_t *graph, const char *id, int up
     size_t i;
     json_t *e;
 
-    json_array_foreach(edges, i, e) {
+    json_array_foreach (edges, i, e) {
         const char *from = json_string_value(json_object_get(e, up ? "child" : "parent"));
         const char *to = json_string_value(json_object_get(e, up ? "parent" : "child"));
         if (strcmp(from, id) != 0)
@@ -141,7 +142,7 @@ static void render_object(FILE *out, const json_t *obj, int indent)
     const char *key;
     json_t *v;
 
-    json_object_foreach((json_t *)obj, key, v) {
+    json_object_foreach ((json_t *)obj, key, v) {
         int nested = (json_is_object(v) && json_object_size(v)) ||
                      (json_is_array(v) && json_is_object(json_array_get(v, 0)));
         fprintf(out, "%*s%s:%s", indent, "", key, nested ? "\n" : " ");
@@ -157,12 +158,12 @@ static void render_value(FILE *out, const json_t *v, int indent)
     if (json_is_object(v) && json_object_size(v)) {
         render_object(out, v, indent);
     } else if (json_is_array(v) && json_is_object(json_array_get(v, 0))) {
-        json_array_foreach(v, i, item) {
+        json_array_foreach (v, i, item) {
             fprintf(out, "%*s-\n", indent, "");
             render_object(out, item, indent + 2);
         }
     } else if (json_is_array(v)) {
-        json_array_foreach(v, i, item) {
+        json_array_foreach (v, i, item) {
             char cell[1024];
             cell_text("", item, cell, sizeof cell, 0);
             fprintf(out, "%s%s", i ? ", " : "", cell);
@@ -182,8 +183,8 @@ void cli_render(FILE *out, const disco_op *op, const json_t *result)
 
     if (op->columns && json_is_array(items)) {
         render_table(out, op->columns, items);
-        fprintf(out, "(%zu shown%s%s)\n", json_array_size(items), next ? "; next page: --after " : "",
-                next ? next : "");
+        fprintf(out, "(%zu shown%s%s)\n", json_array_size(items),
+                next ? "; next page: --after " : "", next ? next : "");
     } else if (json_object_get(result, "edges") && json_object_get(result, "root")) {
         render_lineage(out, result);
     } else {

@@ -13,17 +13,25 @@
 #include <stdlib.h>
 #include <string.h>
 
+/*
+ * Stores the payload, if there is one, and points *object at its hash (kept
+ * in `info`); leaves *object alone when there is no payload.
+ */
 static int put_payload(disco_objects *objs, const disco_payload *payload,
-                       const disco_progress *prog, disco_object_info *info, disco_status *st)
+                       const disco_progress *prog, disco_object_info *info, const char **object,
+                       disco_status *st)
 {
-    if (payload->path)
-        return disco_objects_put_file(objs, payload->path, prog, info, NULL, st);
-    return disco_objects_put_fd(objs, payload->fd, prog, info, NULL, st);
-}
+    int rc;
 
-static int has_payload(const disco_payload *payload)
-{
-    return payload && (payload->path || payload->fd >= 0);
+    if (!payload || (!payload->path && payload->fd < 0))
+        return DISCO_OK;
+    if (payload->path)
+        rc = disco_objects_put_file(objs, payload->path, prog, info, NULL, st);
+    else
+        rc = disco_objects_put_fd(objs, payload->fd, prog, info, NULL, st);
+    if (rc == DISCO_OK)
+        *object = info->hash;
+    return rc;
 }
 
 int disco_artefact_create(disco_catalog *cat, disco_objects *objs, const disco_resource_spec *spec,
@@ -40,14 +48,10 @@ int disco_artefact_create(disco_catalog *cat, disco_objects *objs, const disco_r
         rc = disco_catalog_check_tags(spec->tags, st);
     if (rc == DISCO_OK && spec->metadata)
         rc = disco_catalog_check_metadata(spec->metadata, st);
+    if (rc == DISCO_OK)
+        rc = put_payload(objs, payload, prog, &info, &s.object, st);
     if (rc != DISCO_OK)
         return rc;
-    if (has_payload(payload)) {
-        rc = put_payload(objs, payload, prog, &info, st);
-        if (rc != DISCO_OK)
-            return rc;
-        s.object = info.hash;
-    }
     return disco_catalog_create(cat, &s, out, st);
 }
 
@@ -64,14 +68,10 @@ int disco_artefact_update(disco_catalog *cat, disco_objects *objs, const char *i
     disco_resource_init(&cur);
     rc = disco_catalog_get(cat, id, 0, &cur, st);
     disco_resource_release(&cur);
+    if (rc == DISCO_OK)
+        rc = put_payload(objs, payload, prog, &info, &p.object, st);
     if (rc != DISCO_OK)
         return rc;
-    if (has_payload(payload)) {
-        rc = put_payload(objs, payload, prog, &info, st);
-        if (rc != DISCO_OK)
-            return rc;
-        p.object = info.hash;
-    }
     return disco_catalog_update(cat, id, &p, out, st);
 }
 
@@ -125,13 +125,12 @@ static int gc_visit(void *user, const disco_object_info *info)
                                                             "size", (json_int_t)info->size));
 }
 
-static int gc_remove(disco_objects *objs, json_t *unreferenced, uint64_t *removed,
-                     disco_status *st)
+static int gc_remove(disco_objects *objs, json_t *unreferenced, uint64_t *removed, disco_status *st)
 {
     size_t i;
     json_t *item;
 
-    json_array_foreach(unreferenced, i, item) {
+    json_array_foreach (unreferenced, i, item) {
         int rc = disco_objects_remove(objs, json_string_value(json_object_get(item, "hash")), st);
         if (rc != DISCO_OK && rc != DISCO_ERR_NOTFOUND)
             return rc;
@@ -169,9 +168,9 @@ int disco_artefact_gc(disco_catalog *cat, disco_objects *objs, int apply, int64_
     }
     *report = json_pack("{s:b, s:I, s:I, s:O, s:I, s:I, s:I, s:I}", "dry_run", !apply, "scanned",
                         (json_int_t)walk.scanned, "referenced", (json_int_t)live.count,
-                        "unreferenced", walk.unreferenced, "removed", (json_int_t)removed,
-                        "bytes", (json_int_t)walk.bytes, "tmp_files", (json_int_t)tmp_files,
-                        "tmp_bytes", (json_int_t)tmp_bytes);
+                        "unreferenced", walk.unreferenced, "removed", (json_int_t)removed, "bytes",
+                        (json_int_t)walk.bytes, "tmp_files", (json_int_t)tmp_files, "tmp_bytes",
+                        (json_int_t)tmp_bytes);
     if (!*report)
         rc = disco_status_set(st, DISCO_ERR_NOMEM, NULL, "out of memory");
 free_set:

@@ -74,8 +74,7 @@ static const disco_param *flag_param(const disco_op *op, const char *word, char 
         return NULL;
     }
     eq = strchr(word, '=');
-    snprintf(name, name_size, "%.*s", (int)(eq ? eq - word - 2 : (long)strlen(word + 2)),
-             word + 2);
+    snprintf(name, name_size, "%.*s", (int)(eq ? eq - word - 2 : (long)strlen(word + 2)), word + 2);
     if (eq)
         *inline_value = eq + 1;
     p = disco_ops_param(op, name);
@@ -128,8 +127,7 @@ static int take_positional(const disco_op *op, const char *word, json_t *raw, di
     return usage(st, op, NULL, "unexpected argument '%s'", word);
 }
 
-int disco_ops_parse_args(const disco_op *op, int argc, char **argv, json_t **raw,
-                         disco_status *st)
+int disco_ops_parse_args(const disco_op *op, int argc, char **argv, json_t **raw, disco_status *st)
 {
     json_t *out = json_object();
     int rc = DISCO_OK, only_positional = 0;

@@ -77,12 +77,10 @@ const disco_param *disco_ops_param(const disco_op *op, const char *name)
 const char *disco_ptype_name(disco_ptype t)
 {
     static const char *const names[] = {
-        [DISCO_P_STRING] = "string",     [DISCO_P_INT] = "integer",
-        [DISCO_P_NUMBER] = "number",     [DISCO_P_BOOL] = "boolean",
-        [DISCO_P_STRINGS] = "strings",   [DISCO_P_IDS] = "ids",
-        [DISCO_P_TAGS] = "tags",         [DISCO_P_OBJECT] = "json",
-        [DISCO_P_PATH] = "path",         [DISCO_P_ID] = "id",
-        [DISCO_P_HASH] = "hash",         [DISCO_P_HASHES] = "hashes",
+        [DISCO_P_STRING] = "string", [DISCO_P_INT] = "integer",     [DISCO_P_NUMBER] = "number",
+        [DISCO_P_BOOL] = "boolean",  [DISCO_P_STRINGS] = "strings", [DISCO_P_IDS] = "ids",
+        [DISCO_P_TAGS] = "tags",     [DISCO_P_OBJECT] = "json",     [DISCO_P_PATH] = "path",
+        [DISCO_P_ID] = "id",         [DISCO_P_HASH] = "hash",       [DISCO_P_HASHES] = "hashes",
         [DISCO_P_TIME] = "time",
     };
     if ((unsigned)t >= sizeof names / sizeof names[0])
@@ -92,11 +90,10 @@ const char *disco_ptype_name(disco_ptype t)
 
 static json_t *describe_param(const disco_param *p)
 {
-    json_t *j = json_pack("{s:s, s:s, s:b, s:b, s:s}", "name", p->name, "type",
-                          disco_ptype_name(p->type), "required",
-                          (p->flags & DISCO_PARAM_REQUIRED) != 0, "positional",
-                          (p->flags & DISCO_PARAM_POSITIONAL) != 0, "help",
-                          p->help ? p->help : "");
+    json_t *j =
+        json_pack("{s:s, s:s, s:b, s:b, s:s}", "name", p->name, "type", disco_ptype_name(p->type),
+                  "required", (p->flags & DISCO_PARAM_REQUIRED) != 0, "positional",
+                  (p->flags & DISCO_PARAM_POSITIONAL) != 0, "help", p->help ? p->help : "");
     if (p->def)
         json_object_set_new(j, "default", json_loads(p->def, JSON_DECODE_ANY, NULL));
     if (p->flags & DISCO_PARAM_RANGE) {

@@ -30,7 +30,9 @@ static const disco_param no_params[] = {{0}};
 
 const disco_op disco__ops_misc[] = {
     {.name = "version", .summary = "show the version", .params = no_params, .fn = op_version},
-    {.name = "ops.describe", .summary = "every operation with its parameter schema, as JSON",
-     .params = no_params, .fn = op_describe},
+    {.name = "ops.describe",
+     .summary = "every operation with its parameter schema, as JSON",
+     .params = no_params,
+     .fn = op_describe},
     {0},
 };

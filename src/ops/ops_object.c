@@ -115,9 +115,9 @@ static int verify_one(disco_objects *objs, const char *hash, const disco_progres
         return DISCO_OK;
     if (t->bad++ == 0)
         snprintf(t->first_bad, sizeof t->first_bad, "%s", disco_status_message(&one));
-    json_array_append_new(problems, json_pack("{s:s, s:s, s:s}", "hash", hash, "problem",
-                                              disco_errname(rc), "message",
-                                              disco_status_message(&one)));
+    json_array_append_new(problems,
+                          json_pack("{s:s, s:s, s:s}", "hash", hash, "problem", disco_errname(rc),
+                                    "message", disco_status_message(&one)));
     return DISCO_OK;
 }
 
@@ -133,8 +133,8 @@ static int op_verify(disco_ctx *ctx, const json_t *params, json_t **result, disc
     if (rc == DISCO_OK && !given)
         rc = disco_objects_foreach(objs, collect_hash, hashes, st);
     for (i = 0; rc == DISCO_OK && i < json_array_size(hashes); i++)
-        rc = verify_one(objs, json_string_value(json_array_get(hashes, i)),
-                        disco_ctx_progress(ctx), problems, &t);
+        rc = verify_one(objs, json_string_value(json_array_get(hashes, i)), disco_ctx_progress(ctx),
+                        problems, &t);
     if (rc == DISCO_OK && t.bad)
         rc = disco_status_set(st, DISCO_ERR_CORRUPT, "hashes", "%zu of %zu objects failed: %s%s",
                               t.bad, t.checked, t.first_bad, t.bad > 1 ? " (and more)" : "");
@@ -167,18 +167,31 @@ static int op_gc(disco_ctx *ctx, const json_t *params, json_t **result, disco_st
     }
 
 static const disco_param put_params[] = {
-    {.name = "file", .type = DISCO_P_PATH, .flags = DISCO_PARAM_REQUIRED | DISCO_PARAM_POSITIONAL,
+    {.name = "file",
+     .type = DISCO_P_PATH,
+     .flags = DISCO_PARAM_REQUIRED | DISCO_PARAM_POSITIONAL,
      .help = "file to store (\"-\" reads standard input)"},
     {0},
 };
 
 static const disco_param get_params[] = {
     P_HASH,
-    {.name = "output", .type = DISCO_P_PATH, .short_flag = 'o', .def = "\"-\"",
+    {.name = "output",
+     .type = DISCO_P_PATH,
+     .short_flag = 'o',
+     .def = "\"-\"",
      .help = "where to write it (\"-\": standard output)"},
-    {.name = "offset", .type = DISCO_P_INT, .flags = DISCO_PARAM_RANGE, .min = 0, .max = 9e15,
+    {.name = "offset",
+     .type = DISCO_P_INT,
+     .flags = DISCO_PARAM_RANGE,
+     .min = 0,
+     .max = 9e15,
      .help = "first byte of a range (with -o -)"},
-    {.name = "length", .type = DISCO_P_INT, .flags = DISCO_PARAM_RANGE, .min = 0, .max = 9e15,
+    {.name = "length",
+     .type = DISCO_P_INT,
+     .flags = DISCO_PARAM_RANGE,
+     .min = 0,
+     .max = 9e15,
      .help = "bytes in the range (default: to the end)"},
     {0},
 };
@@ -186,28 +199,49 @@ static const disco_param get_params[] = {
 static const disco_param stat_params[] = {P_HASH, {0}};
 
 static const disco_param verify_params[] = {
-    {.name = "hashes", .type = DISCO_P_HASHES, .flags = DISCO_PARAM_POSITIONAL,
+    {.name = "hashes",
+     .type = DISCO_P_HASHES,
+     .flags = DISCO_PARAM_POSITIONAL,
      .help = "objects to check (default: all)"},
     {0},
 };
 
 static const disco_param gc_params[] = {
     {.name = "apply", .type = DISCO_P_BOOL, .help = "really delete (default: only report)"},
-    {.name = "grace", .type = DISCO_P_INT, .flags = DISCO_PARAM_RANGE, .min = 0, .max = 1e9,
-     .def = "3600", .help = "seconds: leave objects younger than this alone"},
+    {.name = "grace",
+     .type = DISCO_P_INT,
+     .flags = DISCO_PARAM_RANGE,
+     .min = 0,
+     .max = 1e9,
+     .def = "3600",
+     .help = "seconds: leave objects younger than this alone"},
     {0},
 };
 
 const disco_op disco__ops_object[] = {
-    {.name = "object.put", .summary = "store a file in the content-addressed object store",
-     .params = put_params, .flags = DISCO_OP_WRITES | DISCO_OP_LONG, .fn = op_put},
-    {.name = "object.get", .summary = "copy an object (or a byte range of it) out",
-     .params = get_params, .flags = DISCO_OP_LONG, .fn = op_get},
-    {.name = "object.stat", .summary = "size and time of an object", .params = stat_params,
+    {.name = "object.put",
+     .summary = "store a file in the content-addressed object store",
+     .params = put_params,
+     .flags = DISCO_OP_WRITES | DISCO_OP_LONG,
+     .fn = op_put},
+    {.name = "object.get",
+     .summary = "copy an object (or a byte range of it) out",
+     .params = get_params,
+     .flags = DISCO_OP_LONG,
+     .fn = op_get},
+    {.name = "object.stat",
+     .summary = "size and time of an object",
+     .params = stat_params,
      .fn = op_stat},
-    {.name = "object.verify", .summary = "re-hash objects to detect corruption on disk",
-     .params = verify_params, .flags = DISCO_OP_LONG, .fn = op_verify},
-    {.name = "object.gc", .summary = "find (and with --apply remove) objects nothing refers to",
-     .params = gc_params, .flags = DISCO_OP_WRITES | DISCO_OP_LONG, .fn = op_gc},
+    {.name = "object.verify",
+     .summary = "re-hash objects to detect corruption on disk",
+     .params = verify_params,
+     .flags = DISCO_OP_LONG,
+     .fn = op_verify},
+    {.name = "object.gc",
+     .summary = "find (and with --apply remove) objects nothing refers to",
+     .params = gc_params,
+     .flags = DISCO_OP_WRITES | DISCO_OP_LONG,
+     .fn = op_gc},
     {0},
 };

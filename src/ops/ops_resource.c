@@ -9,7 +9,7 @@
 
 #define P_ID                                                                                       \
     {                                                                                              \
-        .name = "id", .type = DISCO_P_ID, .flags = DISCO_PARAM_REQUIRED | DISCO_PARAM_POSITIONAL, \
+        .name = "id", .type = DISCO_P_ID, .flags = DISCO_PARAM_REQUIRED | DISCO_PARAM_POSITIONAL,  \
         .help = "resource id"                                                                      \
     }
 
@@ -51,8 +51,7 @@ static int payload_from_params(disco_ctx *ctx, const json_t *params, disco_paylo
     return DISCO_OK;
 }
 
-static int open_stores(disco_ctx *ctx, disco_catalog **cat, disco_objects **objs,
-                       disco_status *st)
+static int open_stores(disco_ctx *ctx, disco_catalog **cat, disco_objects **objs, disco_status *st)
 {
     int rc = disco_ctx_catalog(ctx, cat, st);
     if (rc == DISCO_OK && objs)
@@ -227,17 +226,27 @@ static const char *const lineage_dirs[] = {"ancestors", "descendants", "both", N
 #define P_ACL_PARAMS                                                                               \
     {.name = "public", .type = DISCO_P_BOOL, .help = "readable by everyone"},                      \
         {.name = "readers", .type = DISCO_P_STRINGS, .help = "principals who may read it"},        \
-        {.name = "writers", .type = DISCO_P_STRINGS, .help = "principals who may change it"}
+    {                                                                                              \
+        .name = "writers", .type = DISCO_P_STRINGS, .help = "principals who may change it"         \
+    }
 
 static const disco_param create_params[] = {
-    {.name = "type", .type = DISCO_P_STRING, .flags = DISCO_PARAM_REQUIRED,
+    {.name = "type",
+     .type = DISCO_P_STRING,
+     .flags = DISCO_PARAM_REQUIRED,
      .help = "resource type, e.g. audio, midi, prompt, model ([a-z][a-z0-9_.-]*)"},
-    {.name = "file", .type = DISCO_P_PATH, .short_flag = 'f',
+    {.name = "file",
+     .type = DISCO_P_PATH,
+     .short_flag = 'f',
      .help = "payload file to store with it (\"-\" reads standard input)"},
     {.name = "tags", .type = DISCO_P_TAGS, .short_flag = 't', .help = "key=value tags"},
-    {.name = "metadata", .type = DISCO_P_OBJECT, .short_flag = 'm',
+    {.name = "metadata",
+     .type = DISCO_P_OBJECT,
+     .short_flag = 'm',
      .help = "JSON object of metadata (or @FILE)"},
-    {.name = "parents", .type = DISCO_P_IDS, .short_flag = 'p',
+    {.name = "parents",
+     .type = DISCO_P_IDS,
+     .short_flag = 'p',
      .help = "ids of the resources it was made from"},
     P_ACL_PARAMS,
     {0},
@@ -245,41 +254,62 @@ static const disco_param create_params[] = {
 
 static const disco_param get_params[] = {
     P_ID,
-    {.name = "version", .type = DISCO_P_INT, .flags = DISCO_PARAM_RANGE, .min = 1, .max = 1e15,
+    {.name = "version",
+     .type = DISCO_P_INT,
+     .flags = DISCO_PARAM_RANGE,
+     .min = 1,
+     .max = 1e15,
      .help = "version to read (default: the latest)"},
     {0},
 };
 
 static const disco_param update_params[] = {
     P_ID,
-    {.name = "file", .type = DISCO_P_PATH, .short_flag = 'f',
+    {.name = "file",
+     .type = DISCO_P_PATH,
+     .short_flag = 'f',
      .help = "new payload file (\"-\" reads standard input)"},
     {.name = "remove_file", .type = DISCO_P_BOOL, .help = "drop the payload"},
     {.name = "tags", .type = DISCO_P_TAGS, .short_flag = 't', .help = "tags to set (merged)"},
     {.name = "remove_tags", .type = DISCO_P_STRINGS, .help = "tag keys to remove"},
-    {.name = "metadata", .type = DISCO_P_OBJECT, .short_flag = 'm',
+    {.name = "metadata",
+     .type = DISCO_P_OBJECT,
+     .short_flag = 'm',
      .help = "JSON merge patch for the metadata (null removes a field)"},
     {.name = "parents", .type = DISCO_P_IDS, .help = "replace the parents (\"\" for none)"},
     {.name = "add_parents", .type = DISCO_P_IDS, .short_flag = 'p', .help = "parents to add"},
-    {.name = "expected_version", .type = DISCO_P_INT, .flags = DISCO_PARAM_RANGE, .min = 1,
-     .max = 1e15, .help = "fail unless this is the latest version (optimistic locking)"},
+    {.name = "expected_version",
+     .type = DISCO_P_INT,
+     .flags = DISCO_PARAM_RANGE,
+     .min = 1,
+     .max = 1e15,
+     .help = "fail unless this is the latest version (optimistic locking)"},
     P_ACL_PARAMS,
     {0},
 };
 
 static const disco_param list_params[] = {
     {.name = "type", .type = DISCO_P_STRING, .help = "only this resource type"},
-    {.name = "tags", .type = DISCO_P_TAGS, .short_flag = 't',
+    {.name = "tags",
+     .type = DISCO_P_TAGS,
+     .short_flag = 't',
      .help = "only resources with all these key=value tags"},
-    {.name = "metadata", .type = DISCO_P_OBJECT, .short_flag = 'm',
+    {.name = "metadata",
+     .type = DISCO_P_OBJECT,
+     .short_flag = 'm',
      .help = "only resources whose metadata fields equal these, e.g. {\"audio.bpm\":120}"},
     {.name = "created_from", .type = DISCO_P_TIME, .help = "created at or after (ISO 8601)"},
     {.name = "created_to", .type = DISCO_P_TIME, .help = "created before (ISO 8601)"},
     {.name = "include_deleted", .type = DISCO_P_BOOL, .help = "include deleted resources"},
     {.name = "visible_to", .type = DISCO_P_STRING, .help = "only what this principal may read"},
     {.name = "after", .type = DISCO_P_ID, .help = "page cursor: the 'next' of the last page"},
-    {.name = "limit", .type = DISCO_P_INT, .flags = DISCO_PARAM_RANGE, .min = 1,
-     .max = DISCO_LIST_LIMIT_MAX, .def = "100", .help = "page size"},
+    {.name = "limit",
+     .type = DISCO_P_INT,
+     .flags = DISCO_PARAM_RANGE,
+     .min = 1,
+     .max = DISCO_LIST_LIMIT_MAX,
+     .def = "100",
+     .help = "page size"},
     {0},
 };
 
@@ -287,34 +317,60 @@ static const disco_param id_params[] = {P_ID, {0}};
 
 static const disco_param lineage_params[] = {
     P_ID,
-    {.name = "direction", .type = DISCO_P_STRING, .choices = lineage_dirs, .def = "\"both\"",
+    {.name = "direction",
+     .type = DISCO_P_STRING,
+     .choices = lineage_dirs,
+     .def = "\"both\"",
      .help = "which way to walk"},
-    {.name = "depth", .type = DISCO_P_INT, .flags = DISCO_PARAM_RANGE, .min = 1, .max = 1000,
-     .def = "10", .help = "how many links to follow"},
+    {.name = "depth",
+     .type = DISCO_P_INT,
+     .flags = DISCO_PARAM_RANGE,
+     .min = 1,
+     .max = 1000,
+     .def = "10",
+     .help = "how many links to follow"},
     {0},
 };
 
 #define RESOURCE_COLUMNS "resource_id,resource_type,version,modification_timestamp,object,tags"
 
 const disco_op disco__ops_resource[] = {
-    {.name = "resource.create", .summary = "store a resource (and its payload file) with tags, "
-                                           "metadata and parents",
+    {.name = "resource.create",
+     .summary = "store a resource (and its payload file) with tags, "
+                "metadata and parents",
      .help = "Example:\n  disco resource create --type audio --file song.wav "
              "--tags genre=jazz --parents ID",
-     .params = create_params, .flags = DISCO_OP_WRITES, .fn = op_create},
-    {.name = "resource.get", .summary = "show a resource (latest or a given version)",
-     .params = get_params, .fn = op_get},
-    {.name = "resource.update", .summary = "write a new version of a resource",
+     .params = create_params,
+     .flags = DISCO_OP_WRITES,
+     .fn = op_create},
+    {.name = "resource.get",
+     .summary = "show a resource (latest or a given version)",
+     .params = get_params,
+     .fn = op_get},
+    {.name = "resource.update",
+     .summary = "write a new version of a resource",
      .help = "Old versions stay readable with `disco resource get ID --version N`.",
-     .params = update_params, .flags = DISCO_OP_WRITES, .fn = op_update},
-    {.name = "resource.list", .summary = "list resources, filtered and paged",
-     .params = list_params, .columns = RESOURCE_COLUMNS, .fn = op_list},
-    {.name = "resource.history", .summary = "every version of a resource, oldest first",
-     .params = id_params, .columns = "version,modification_timestamp,deleted,object,tags",
+     .params = update_params,
+     .flags = DISCO_OP_WRITES,
+     .fn = op_update},
+    {.name = "resource.list",
+     .summary = "list resources, filtered and paged",
+     .params = list_params,
+     .columns = RESOURCE_COLUMNS,
+     .fn = op_list},
+    {.name = "resource.history",
+     .summary = "every version of a resource, oldest first",
+     .params = id_params,
+     .columns = "version,modification_timestamp,deleted,object,tags",
      .fn = op_history},
-    {.name = "resource.lineage", .summary = "ancestors and descendants of a resource, as a graph",
-     .params = lineage_params, .fn = op_lineage},
-    {.name = "resource.delete", .summary = "delete a resource (its history stays readable)",
-     .params = id_params, .flags = DISCO_OP_WRITES, .fn = op_delete},
+    {.name = "resource.lineage",
+     .summary = "ancestors and descendants of a resource, as a graph",
+     .params = lineage_params,
+     .fn = op_lineage},
+    {.name = "resource.delete",
+     .summary = "delete a resource (its history stays readable)",
+     .params = id_params,
+     .flags = DISCO_OP_WRITES,
+     .fn = op_delete},
     {0},
 };

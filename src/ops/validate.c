@@ -260,7 +260,7 @@ static int list_words(const disco_param *p, const json_t *v, json_t *words, disc
     }
     if (!json_is_array(v))
         return expect_err(p, v, "a list of strings", st);
-    json_array_foreach(v, i, item) {
+    json_array_foreach (v, i, item) {
         if (!json_is_string(item))
             return expect_err(p, item, "a list of strings", st);
         split_commas(json_string_value(item), words);
@@ -432,8 +432,8 @@ static int set_defaults(const disco_op *op, json_t *params, disco_status *st)
         if (json_object_get(params, p->name))
             continue;
         if (p->flags & DISCO_PARAM_REQUIRED)
-            return disco_status_set(st, DISCO_ERR_INVAL, p->name,
-                                    "param '%s': required by %s (%s)", p->name, op->name,
+            return disco_status_set(st, DISCO_ERR_INVAL, p->name, "param '%s': required by %s (%s)",
+                                    p->name, op->name,
                                     p->help ? p->help : disco_ptype_name(p->type));
         if (p->def) {
             json_t *def = json_loads(p->def, JSON_DECODE_ANY, NULL);
@@ -451,12 +451,12 @@ int disco_ops_validate(const disco_op *op, const json_t *raw, json_t **params, d
     int rc = DISCO_OK;
 
     if (raw && !json_is_object(raw))
-        return disco_status_set(st, DISCO_ERR_INVAL, NULL,
-                                "parameters of %s must be a JSON object", op->name);
+        return disco_status_set(st, DISCO_ERR_INVAL, NULL, "parameters of %s must be a JSON object",
+                                op->name);
     out = json_object();
     if (!out)
         return disco_status_set(st, DISCO_ERR_NOMEM, NULL, "out of memory");
-    json_object_foreach((json_t *)raw, key, value) {
+    json_object_foreach ((json_t *)raw, key, value) {
         const disco_param *p = disco_ops_param(op, key);
         if (!p) {
             rc = disco_status_set(st, DISCO_ERR_INVAL, key, "param '%s': unknown parameter of %s",

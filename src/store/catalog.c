@@ -123,8 +123,7 @@ static int ids_contain(const json_t *ids, const char *id)
     size_t i;
     json_t *v;
 
-    json_array_foreach(ids, i, v)
-    {
+    json_array_foreach (ids, i, v) {
         if (!strcmp(json_string_value(v), id))
             return 1;
     }
@@ -137,8 +136,7 @@ static int append_new_ids(json_t *ids, const json_t *more)
     size_t i;
     json_t *v;
 
-    json_array_foreach(more, i, v)
-    {
+    json_array_foreach (more, i, v) {
         if (!ids_contain(ids, json_string_value(v)) && json_array_append(ids, v))
             return DISCO_ERR_NOMEM;
     }
@@ -225,7 +223,7 @@ static int patch_tags(disco_resource *next, const disco_resource_patch *patch, d
     size_t i;
     json_t *key, *copy;
 
-    json_array_foreach(patch->remove_tags, i, key)
+    json_array_foreach (patch->remove_tags, i, key)
         json_object_del(next->tags, json_string_value(key));
     if (patch->tags) {
         copy = json_deep_copy(patch->tags);
@@ -278,8 +276,7 @@ static json_t *added_ids(const json_t *before, const json_t *after)
     size_t i;
     json_t *v;
 
-    json_array_foreach(after, i, v)
-    {
+    json_array_foreach (after, i, v) {
         if (added && !ids_contain(before, json_string_value(v)) && json_array_append(added, v)) {
             json_decref(added);
             return NULL;

@@ -90,8 +90,7 @@ int disco_catalog_check_tags(const json_t *tags, disco_status *st)
     if (json_object_size(tags) > DISCO_TAGS_MAX)
         return disco_status_set(st, DISCO_ERR_INVAL, "tags", "tags: %zu keys, at most %d",
                                 json_object_size(tags), DISCO_TAGS_MAX);
-    json_object_foreach((json_t *)tags, key, value)
-    {
+    json_object_foreach ((json_t *)tags, key, value) {
         rc = check_tag(key, value, st);
         if (rc)
             return rc;
@@ -160,8 +159,7 @@ static int check_principals(const char *member, const json_t *list, disco_status
     if (!json_is_array(list))
         return disco_status_set(st, DISCO_ERR_INVAL, "acl", "acl.%s: must be an array of names",
                                 member);
-    json_array_foreach(list, i, v)
-    {
+    json_array_foreach (list, i, v) {
         if (!principal_ok(v))
             return disco_status_set(st, DISCO_ERR_INVAL, "acl",
                                     "acl.%s[%zu]: must be a name of 1..%d bytes without control "
@@ -206,8 +204,7 @@ int disco_catalog_check_acl(const json_t *acl, disco_status *st)
     if (!json_is_object(acl))
         return disco_status_set(st, DISCO_ERR_INVAL, "acl",
                                 "acl: must be an object {owner, readers, writers, public}");
-    json_object_foreach((json_t *)acl, key, value)
-    {
+    json_object_foreach ((json_t *)acl, key, value) {
         rc = check_acl_member(key, value, st);
         if (rc)
             return rc;
@@ -240,8 +237,7 @@ static int check_id_array(const json_t *ids, const char *field, disco_status *st
     if (json_array_size(ids) > DISCO_PARENTS_MAX)
         return disco_status_set(st, DISCO_ERR_INVAL, field, "%s: %zu entries, at most %d", field,
                                 json_array_size(ids), DISCO_PARENTS_MAX);
-    json_array_foreach(ids, i, v)
-    {
+    json_array_foreach (ids, i, v) {
         snprintf(what, sizeof what, "%s[%zu]", field, i);
         if (!json_is_string(v))
             return disco_status_set(st, DISCO_ERR_INVAL, field, "%s: must be an id string", what);
@@ -333,8 +329,7 @@ static int check_remove_tags(const json_t *keys, disco_status *st)
     if (!json_is_array(keys))
         return disco_status_set(st, DISCO_ERR_INVAL, "remove_tags",
                                 "remove_tags: must be an array of tag keys");
-    json_array_foreach(keys, i, v)
-    {
+    json_array_foreach (keys, i, v) {
         if (!json_is_string(v))
             return disco_status_set(st, DISCO_ERR_INVAL, "remove_tags",
                                     "remove_tags[%zu]: must be a tag key string", i);
@@ -379,8 +374,7 @@ static int check_filter_metadata(const json_t *md, disco_status *st)
     if (!json_is_object(md))
         return disco_status_set(st, DISCO_ERR_INVAL, "metadata",
                                 "metadata filter: must be an object {\"a.b\": value}");
-    json_object_foreach((json_t *)md, key, v)
-    {
+    json_object_foreach ((json_t *)md, key, v) {
         if (strlen(key) > DISCO__METADATA_PATH_MAX)
             return disco_status_set(st, DISCO_ERR_INVAL, "metadata",
                                     "metadata filter path '%s': longer than %d bytes",

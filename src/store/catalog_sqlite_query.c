@@ -91,8 +91,7 @@ static void add_tags(list_query *q, const json_t *tags)
     json_t *v;
     int k, val;
 
-    json_object_foreach((json_t *)tags, key, v)
-    {
+    json_object_foreach ((json_t *)tags, key, v) {
         k = bind_text(q, key);
         val = bind_text(q, json_string_value(v));
         sqlite3_str_appendf(q->sql,
@@ -138,8 +137,7 @@ static int add_metadata(list_query *q, const json_t *md, disco_status *st)
     json_t *v;
     int rc, p;
 
-    json_object_foreach((json_t *)md, key, v)
-    {
+    json_object_foreach ((json_t *)md, key, v) {
         rc = disco__catalog_json_path(key, path, sizeof path, st);
         if (rc)
             return rc;

@@ -36,8 +36,7 @@ static int check_parents_live(disco__sqlite *s, const json_t *ids, disco_status 
     json_t *v;
     int rc;
 
-    json_array_foreach(ids, i, v)
-    {
+    json_array_foreach (ids, i, v) {
         id = json_string_value(v);
         rc = disco__sqlite_head(s, id, &h, st);
         if (rc < 0)
@@ -147,8 +146,7 @@ static int put_parents(disco__sqlite *s, int64_t rid, const disco_resource *r, i
 
     if (clear && (rc = clear_rows(s, DISCO__SQ_DELETE_PARENTS, SQL_DELETE_PARENTS, rid, st)))
         return rc;
-    json_array_foreach(r->parents, i, v)
-    {
+    json_array_foreach (r->parents, i, v) {
         stmt = disco__sqlite_stmt(s, DISCO__SQ_INSERT_PARENT, SQL_INSERT_PARENT, st);
         if (!stmt)
             return DISCO_ERR_INTERNAL;
@@ -171,8 +169,7 @@ static int put_tags(disco__sqlite *s, int64_t rid, const disco_resource *r, int 
 
     if (clear && (rc = clear_rows(s, DISCO__SQ_DELETE_TAGS, SQL_DELETE_TAGS, rid, st)))
         return rc;
-    json_object_foreach(r->tags, key, v)
-    {
+    json_object_foreach (r->tags, key, v) {
         stmt = disco__sqlite_stmt(s, DISCO__SQ_INSERT_TAG, SQL_INSERT_TAG, st);
         if (!stmt)
             return DISCO_ERR_INTERNAL;

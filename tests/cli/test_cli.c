@@ -95,7 +95,8 @@ static void test_render_table_and_tree(void **state)
                        "\"mix\",\"version\":1,\"deleted\":true}],"
                        "\"edges\":[{\"child\":\"B\",\"parent\":\"A\"},"
                        "{\"child\":\"C\",\"parent\":\"B\"}]}"};
-    render_arg plain = {"object.stat", "{\"hash\":\"" "0123456789abcdef0123456789abcdef"
+    render_arg plain = {"object.stat", "{\"hash\":\""
+                                       "0123456789abcdef0123456789abcdef"
                                        "0123456789abcdef0123456789abcdef\",\"size\":3}"};
     char *out;
     (void)state;

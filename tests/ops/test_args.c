@@ -26,8 +26,8 @@ static json_t *parse(const char *op_name, int argc, const char **argv, int expec
 
 static void test_flags_and_positionals(void **state)
 {
-    const char *argv[] = {"--type", "audio", "-f", "a.wav", "--tags", "a=1", "-t", "b=2",
-                          "--public", "--metadata={\"x\":1}"};
+    const char *argv[] = {"--type", "audio", "-f",  "a.wav",    "--tags",
+                          "a=1",    "-t",    "b=2", "--public", "--metadata={\"x\":1}"};
     disco_status st;
     json_t *raw = parse("resource.create", 10, argv, DISCO_OK, &st);
     (void)state;

@@ -67,9 +67,8 @@ static void test_create_get_lineage(void **state)
 
     assert_int_equal(call(f, "resource.create", "{\"type\":\"prompt\",\"tags\":\"k=v\"}", &a, &st),
                      DISCO_OK);
-    assert_string_equal(json_string_value(json_object_get(
-                            json_object_get(a, "access_control"), "owner")),
-                        "alice");
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(a, "access_control"), "owner")), "alice");
     snprintf(params, sizeof params, "{\"type\":\"audio\",\"parents\":\"%s\"}",
              json_string_value(json_object_get(a, "resource_id")));
     assert_int_equal(call(f, "resource.create", params, &b, &st), DISCO_OK);
@@ -123,9 +122,9 @@ static void test_errors_name_fields(void **state)
     assert_int_equal(call(f, "resource.get", "{\"id\":\"01ARZ3NDEKTSV4RRFFQ69G5FAV\"}", &r, &st),
                      DISCO_ERR_NOTFOUND);
     assert_non_null(strstr(st.msg, "01ARZ3NDEKTSV4RRFFQ69G5FAV"));
-    assert_int_equal(call(f, "resource.create", "{\"type\":\"audio\",\"file\":\"/no/such.wav\"}",
-                          &r, &st),
-                     DISCO_ERR_NOTFOUND);
+    assert_int_equal(
+        call(f, "resource.create", "{\"type\":\"audio\",\"file\":\"/no/such.wav\"}", &r, &st),
+        DISCO_ERR_NOTFOUND);
     assert_non_null(strstr(st.msg, "/no/such.wav"));
     assert_int_equal(call(f, "resource.update",
                           "{\"id\":\"01ARZ3NDEKTSV4RRFFQ69G5FAV\",\"remove_file\":true,"

@@ -15,7 +15,11 @@
 static const char *const colours[] = {"red", "green", NULL};
 
 static const disco_param params[] = {
-    {.name = "top_k", .type = DISCO_P_INT, .flags = DISCO_PARAM_RANGE, .min = 1, .max = 10000,
+    {.name = "top_k",
+     .type = DISCO_P_INT,
+     .flags = DISCO_PARAM_RANGE,
+     .min = 1,
+     .max = 10000,
      .def = "10"},
     {.name = "ratio", .type = DISCO_P_NUMBER, .flags = DISCO_PARAM_RANGE, .min = 0, .max = 1},
     {.name = "on", .type = DISCO_P_BOOL},
@@ -88,7 +92,8 @@ static void test_conversions(void **state)
                            "\"colour\":\"red\",\"words\":\"a, b,,c\","
                            "\"ids\":[\"01arz3ndektsv4rrffq69g5fav\"],"
                            "\"tags\":[\"k=v\",\"x=1=2\"],\"meta\":\"{\\\"a\\\":1}\","
-                           "\"hash\":\"" "ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789"
+                           "\"hash\":\""
+                           "ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789"
                            "\",\"when\":\"1970-01-01T00:00:01Z\"}",
                            &out, &st),
                      DISCO_OK);
@@ -129,7 +134,8 @@ static void test_other_errors(void **state)
     expect_error("{\"need\":\"x\",\"bogus\":1}", "bogus", "unknown parameter of test.op");
     expect_error("{\"need\":\"x\",\"colour\":\"blue\"}", "colour", "one of red, green");
     expect_error("{\"need\":\"x\",\"on\":\"perhaps\"}", "on", "true or false");
-    expect_error("{\"need\":\"x\",\"tags\":\"genre\"}", "tags", "expected key=value, got \"genre\"");
+    expect_error("{\"need\":\"x\",\"tags\":\"genre\"}", "tags",
+                 "expected key=value, got \"genre\"");
     expect_error("{\"need\":\"x\",\"tags\":\"a b=c\"}", "tags", "param 'tags'");
     expect_error("{\"need\":\"x\",\"meta\":\"{\\\"a\\\":\"}", "meta", "line 1");
     expect_error("{\"need\":\"x\",\"meta\":\"[1]\"}", "meta", "object");
@@ -183,12 +189,13 @@ static void test_table(void **state)
         disco_status st;
         for (const disco_param *p = all[i]->params; p->name; p++)
             if (p->flags & DISCO_PARAM_REQUIRED)
-                json_object_set_new(raw, p->name,
-                                    json_string(p->type == DISCO_P_ID ? "01ARZ3NDEKTSV4RRFFQ69G5FAV"
-                                                : p->type == DISCO_P_HASH
-                                                    ? "0000000000000000000000000000000000000000000000"
-                                                      "000000000000000000"
-                                                    : "x"));
+                json_object_set_new(
+                    raw, p->name,
+                    json_string(p->type == DISCO_P_ID ? "01ARZ3NDEKTSV4RRFFQ69G5FAV"
+                                : p->type == DISCO_P_HASH
+                                    ? "0000000000000000000000000000000000000000000000"
+                                      "000000000000000000"
+                                    : "x"));
         if (disco_ops_validate(all[i], raw, &out, &st) != DISCO_OK)
             fail_msg("%s: %s", all[i]->name, st.msg);
         json_decref(out);

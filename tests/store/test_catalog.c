@@ -600,8 +600,7 @@ static const json_t *find_node(const json_t *graph, const char *id)
     size_t i;
     json_t *n;
 
-    json_array_foreach(json_object_get(graph, "nodes"), i, n)
-    {
+    json_array_foreach (json_object_get(graph, "nodes"), i, n) {
         if (!strcmp(json_string_value(json_object_get(n, "resource_id")), id))
             return n;
     }
