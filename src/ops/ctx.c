@@ -96,12 +96,28 @@ int disco_ctx_wrote_output(const disco_ctx *ctx)
     return ctx->wrote_output;
 }
 
+/* Creates the data folder and any missing parents (like mkdir -p). */
 static int ensure_data_dir(const disco_ctx *ctx, disco_status *st)
 {
-    const char *dir = ctx->cfg.data_dir;
+    char path[DISCO_CONFIG_STR_MAX];
 
-    if (mkdir(dir, 0755) != 0 && errno != EEXIST)
-        return disco_status_errno(st, errno, "data_dir", "cannot create data folder %s", dir);
+    snprintf(path, sizeof path, "%s", ctx->cfg.data_dir);
+    for (char *p = path + 1;; p++) {
+        if (*p != '/' && *p != '\0')
+            continue;
+        char saved = *p;
+        *p = '\0';
+        if (mkdir(path, 0755) != 0 && errno != EEXIST)
+            return disco_status_errno(st, errno, "data_dir", "cannot create data folder %s",
+                                      ctx->cfg.data_dir);
+        *p = saved;
+        if (saved == '\0')
+            break;
+    }
+    struct stat sb;
+    if (stat(path, &sb) == 0 && !S_ISDIR(sb.st_mode))
+        return disco_status_set(st, DISCO_ERR_INVAL, "data_dir",
+                                "data folder %s exists and is not a folder", path);
     return DISCO_OK;
 }
 

@@ -52,3 +52,18 @@ d --data "$T/d2" resource list
 expect_out "empty list" 0 "(0 shown)"
 d resource list --data "$T/d3" --limit=5
 expect_code "global option after the verb" 0
+d --data "$T/deep/er/data" resource list
+expect_code "data folder created with its parents" 0
+touch "$T/afile"
+d --data "$T/afile" resource list
+expect_err "data folder that is a file" 1 "is not a folder"
+printf 'data_dir = %s\n# a comment\nlog_level = warn\n' "$T/from-config" >"$T/disco.conf"
+run env -u DISCO_DATA "$DISCO" --config "$T/disco.conf" object put "$T/disco.conf"
+[[ -d "$T/from-config/objects" ]] && pass "config file sets the data folder" || fail "config file sets the data folder"
+printf 'colour = red\n' >"$T/bad.conf"
+d --config "$T/bad.conf" resource list
+expect_err "bad config key names file and line" 1 "bad.conf:1"
+DISCO_DATA="$T/from-env" run "$DISCO" --config "$T/disco.conf" object put "$T/disco.conf"
+[[ -d "$T/from-env/objects" ]] && pass "environment overrides the config file" || fail "environment overrides the config file"
+d --config "$T/disco.conf" --data "$T/from-flag" object put "$T/disco.conf"
+[[ -d "$T/from-flag/objects" ]] && pass "flag overrides environment and file" || fail "flag overrides environment and file"
