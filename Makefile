@@ -28,7 +28,8 @@ REL_CFLAGS := $(BASE_CFLAGS) -O2 $(WERROR)
 SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 ASAN_CFLAGS := $(BASE_CFLAGS) -O1 $(SAN) -DDISCO_DEBUG -Werror
 FUZZ_CC := clang
-FUZZ_CFLAGS := -std=c11 -g -O1 -fsanitize=fuzzer-no-link,address,undefined -DDISCO_DEBUG
+FUZZ_CFLAGS := -std=c11 -g -O1 -fsanitize=fuzzer-no-link,address,undefined \
+	-fno-sanitize-recover=all -DDISCO_DEBUG
 
 LIB_SRCS := $(sort $(wildcard src/base/*.c src/store/*.c src/dsp/*.c src/music/*.c src/tsa/*.c \
 	src/embed/*.c src/flows/*.c src/ops/*.c))

@@ -8,7 +8,7 @@ B="${BUILD:-build}"
 mode=${1:-replay}
 seconds=${2:-60}
 status=0
-for bin in "$B"/fuzz/fuzz/fuzz_*; do
+for bin in "$PWD/$B"/fuzz/fuzz/fuzz_*; do
     [[ -x "$bin" && "$bin" != *.o && "$bin" != *.d ]] || continue
     name=$(basename "$bin")
     corpus="$PWD/fuzz/corpus/${name#fuzz_}"

@@ -103,7 +103,7 @@ static int convert_int(const disco_param *p, const json_t *v, json_t **out, disc
     } else if (json_is_real(v)) {
         double d = json_real_value(v);
         ok = d == floor(d) && fabs(d) < 9.0e15;
-        x = (long long)d;
+        x = ok ? (long long)d : 0;
     } else if (json_is_string(v)) {
         const char *s = json_string_value(v);
         char *end;

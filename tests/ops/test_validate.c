@@ -78,6 +78,7 @@ static void test_int_messages(void **state)
                  "param 'top_k': must be an integer in 1..10000, got \"ten\"");
     expect_error("{\"need\":\"x\",\"top_k\":0}", "top_k", "got 0");
     expect_error("{\"need\":\"x\",\"top_k\":2.5}", "top_k", "got 2.5");
+    expect_error("{\"need\":\"x\",\"top_k\":2e114}", "top_k", "must be an integer");
     expect_error("{\"need\":\"x\",\"top_k\":\" 5\"}", "top_k", "integer");
     expect_error("{\"need\":\"x\",\"ratio\":\"1.5\"}", "ratio", "must be a number in 0..1");
 }
