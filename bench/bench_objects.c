@@ -8,11 +8,20 @@
  * Each figure is the best of BENCH_OBJECTS_REPS rounds (default 5). The page
  * cache is warm (the input was just written) and dirty pages are flushed,
  * untimed, before each step. Puts and gets fsync; plain cp does not, so
- * "cp + sync" is the like-for-like baseline. Everything is removed at the end.
+ * "cp + sync" is the like-for-like baseline.
+ *
+ * Then, where writing "3" to /proc/sys/vm/drop_caches works (root, a
+ * writable /proc/sys), a cold round times cp, cp + sync, a put of a new
+ * object and a get to a file with the page cache emptied, untimed, before
+ * each step: the best of BENCH_OBJECTS_COLD_REPS rounds (default 3). Where
+ * it does not, one line says why the cold round was skipped. Everything is
+ * removed at the end.
  */
 #include "disco/objects.h"
 #include "disco/timeutil.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,11 +30,37 @@
 
 #define MiB ((size_t)1 << 20)
 
-enum { B_CP, B_CP_SYNC, B_PUT, B_PUT_DEDUP, B_GET, B_CP_BACK, B_CP_BACK_SYNC, B_COUNT };
+#define DROP_CACHES "/proc/sys/vm/drop_caches"
+
+enum {
+    /* warm round */
+    B_CP,
+    B_CP_SYNC,
+    B_PUT,
+    B_PUT_DEDUP,
+    B_GET,
+    B_CP_BACK,
+    B_CP_BACK_SYNC,
+    /* cold round */
+    B_COLD_CP,
+    B_COLD_CP_SYNC,
+    B_COLD_PUT,
+    B_COLD_GET,
+    B_COUNT
+};
 
 static const char *const names[B_COUNT] = {
-    "cp",      "cp + sync",      "put (new object)", "put (deduplicated)", "get to a file",
-    "cp back", "cp back + sync",
+    [B_CP] = "cp",
+    [B_CP_SYNC] = "cp + sync",
+    [B_PUT] = "put (new object)",
+    [B_PUT_DEDUP] = "put (deduplicated)",
+    [B_GET] = "get to a file",
+    [B_CP_BACK] = "cp back",
+    [B_CP_BACK_SYNC] = "cp back + sync",
+    [B_COLD_CP] = "cp",
+    [B_COLD_CP_SYNC] = "cp + sync",
+    [B_COLD_PUT] = "put (new object)",
+    [B_COLD_GET] = "get to a file",
 };
 
 typedef struct bench {
@@ -38,6 +73,7 @@ typedef struct bench {
     char hash[DISCO_SHA256_HEX_LEN + 1];
     double best[B_COUNT]; /* seconds */
     double sha_mbs;       /* SHA-256 over memory: the ceiling of a put */
+    int cold;             /* empty the page cache before each step */
 } bench;
 
 static size_t size_arg(int argc, char **argv)
@@ -48,12 +84,12 @@ static size_t size_arg(int argc, char **argv)
     return v > 0 ? (size_t)v : 1024;
 }
 
-static int reps_arg(void)
+static int reps_arg(const char *name, int def)
 {
-    const char *s = getenv("BENCH_OBJECTS_REPS");
-    int v = s ? atoi(s) : 5;
+    const char *s = getenv(name);
+    int v = s ? atoi(s) : def;
 
-    return v > 0 ? v : 5;
+    return v > 0 ? v : def;
 }
 
 static double now_s(void)
@@ -114,13 +150,45 @@ static void record(bench *b, int which, double t0)
         b->best[which] = t;
 }
 
+/* Empties the page cache (after sync). Returns 0 or an errno value. */
+static int drop_caches(void)
+{
+    int fd = open(DROP_CACHES, O_WRONLY | O_CLOEXEC);
+    ssize_t w;
+    int e = 0;
+
+    if (fd < 0)
+        return errno;
+    w = write(fd, "3", 1);
+    if (w != 1)
+        e = w < 0 ? errno : EIO;
+    if (close(fd) != 0 && e == 0)
+        e = errno;
+    return e;
+}
+
+/* Flushes dirty pages and, in the cold round, empties the page cache. */
+static int settle(const bench *b)
+{
+    int e;
+
+    sync();
+    if (!b->cold)
+        return 0;
+    e = drop_caches();
+    if (e != 0)
+        fprintf(stderr, "bench_objects: cannot write '%s': %s\n", DROP_CACHES, strerror(e));
+    return e;
+}
+
 /* Times a shell command; removes `made` afterwards (untimed). */
 static int time_shell(bench *b, int which, const char *cmd, const char *made)
 {
     double t0;
     int rc;
 
-    sync();
+    if (settle(b) != 0)
+        return -1;
     t0 = now_s();
     rc = system(cmd);
     record(b, which, t0);
@@ -163,6 +231,40 @@ static int time_ours(bench *b)
     return rc;
 }
 
+/* A put of a new object and a get to a file, each from an empty page cache. */
+static int time_ours_cold(bench *b)
+{
+    disco_object_info info;
+    disco_status st = {0};
+    double t0;
+    int rc;
+
+    disco_objects_remove(b->os, b->hash, NULL);
+    if (settle(b) != 0)
+        return -1;
+    t0 = now_s();
+    rc = disco_objects_put_file(b->os, b->src, NULL, &info, NULL, &st);
+    record(b, B_COLD_PUT, t0);
+    if (rc == DISCO_OK)
+        snprintf(b->hash, sizeof b->hash, "%s", info.hash);
+    if (rc == DISCO_OK && settle(b) != 0)
+        return -1;
+    t0 = now_s();
+    rc = rc ? rc : disco_objects_get_file(b->os, b->hash, b->out, NULL, &st);
+    record(b, B_COLD_GET, t0);
+    unlink(b->out);
+    if (rc != DISCO_OK)
+        fprintf(stderr, "bench_objects: %s\n", disco_status_message(&st));
+    return rc;
+}
+
+static int run_cold_round(bench *b)
+{
+    if (time_cp(b, B_COLD_CP, b->src, 0) || time_cp(b, B_COLD_CP_SYNC, b->src, 1))
+        return -1;
+    return time_ours_cold(b);
+}
+
 static int run_round(bench *b)
 {
     if (time_cp(b, B_CP, b->src, 0) || time_cp(b, B_CP_SYNC, b->src, 1) || time_ours(b))
@@ -179,7 +281,7 @@ static void report(const bench *b, int reps)
     printf("bench_objects: %zu MiB, best of %d, %ld CPUs, warm page cache (input just "
            "written; dirty pages flushed before each step)\n",
            b->mib, reps, sysconf(_SC_NPROCESSORS_ONLN));
-    for (int i = 0; i < B_COUNT; i++) {
+    for (int i = B_CP; i < B_COLD_CP; i++) {
         r[i] = mb / b->best[i];
         printf("  %-20s %8.1f MB/s  (%.3f s)\n", names[i], r[i], b->best[i]);
     }
@@ -190,6 +292,47 @@ static void report(const bench *b, int reps)
     printf("  ratio get/cp back     %.2f\n", r[B_GET] / r[B_CP_BACK]);
     printf("  ratio get/cp back+sync %.2f\n", r[B_GET] / r[B_CP_BACK_SYNC]);
     printf("  (put and get fsync their output; plain cp does not)\n");
+}
+
+static void report_cold(const bench *b, int reps)
+{
+    double mb = (double)b->mib * (double)MiB / 1e6;
+    double r[B_COUNT];
+
+    printf("bench_objects: %zu MiB, best of %d, cold page cache (caches dropped before each "
+           "step)\n",
+           b->mib, reps);
+    for (int i = B_COLD_CP; i < B_COUNT; i++) {
+        r[i] = mb / b->best[i];
+        printf("  %-20s %8.1f MB/s  (%.3f s)\n", names[i], r[i], b->best[i]);
+    }
+    printf("  ratio put/cp cold       %.2f\n", r[B_COLD_PUT] / r[B_COLD_CP]);
+    printf("  ratio put/cp+sync cold  %.2f\n", r[B_COLD_PUT] / r[B_COLD_CP_SYNC]);
+    printf("  ratio get/cp cold       %.2f\n", r[B_COLD_GET] / r[B_COLD_CP]);
+    printf("  ratio get/cp+sync cold  %.2f\n", r[B_COLD_GET] / r[B_COLD_CP_SYNC]);
+    printf("  (cp reads the input, get the stored object: both from disk; put and get fsync)\n");
+}
+
+/* The cold round where the page cache can be emptied; else says why not. */
+static int run_cold(bench *b)
+{
+    int reps = reps_arg("BENCH_OBJECTS_COLD_REPS", 3), rc = 0;
+    int e;
+
+    sync();
+    e = drop_caches();
+    if (e != 0) {
+        printf("bench_objects: cold round skipped: cannot write '3' to %s: %s\n", DROP_CACHES,
+               strerror(e));
+        return 0;
+    }
+    b->cold = 1;
+    for (int i = 0; i < reps && rc == 0; i++)
+        rc = run_cold_round(b) != 0;
+    b->cold = 0;
+    if (rc == 0)
+        report_cold(b, reps);
+    return rc;
 }
 
 static int setup(bench *b, size_t mib)
@@ -215,7 +358,7 @@ int main(int argc, char **argv)
 {
     static bench b;
     char cmd[300];
-    int reps = reps_arg(), rc = 0;
+    int reps = reps_arg("BENCH_OBJECTS_REPS", 5), rc = 0;
 
     if (setup(&b, size_arg(argc, argv)) != 0) {
         fprintf(stderr, "bench_objects: cannot set up in '%s'\n", b.dir);
@@ -225,6 +368,9 @@ int main(int argc, char **argv)
         rc = run_round(&b) != 0;
     if (rc == 0)
         report(&b, reps);
+    fflush(stdout);
+    if (rc == 0)
+        rc = run_cold(&b);
     disco_objects_close(b.os);
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", b.dir);
     if (b.dir[0] && system(cmd) != 0)
