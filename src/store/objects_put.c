@@ -36,6 +36,7 @@
 #define PUT_SLOTS 4                         /* buffers in flight in one put */
 #define WRITEBACK_STEP ((uint64_t)16 << 20) /* write-back is started in steps of this */
 #define TMP_REL_MAX 40                      /* "tmp/put-" and 16 hex digits, with room */
+#define READAHEAD ((off_t)16 << 20)         /* a file input is asked for this far ahead */
 
 /* ---- the temporary file of a put ------------------------------------------ */
 
@@ -244,6 +245,8 @@ typedef struct put_pipe {
     uint64_t size;                    /* bytes hashed; hashing side only */
     uint64_t written;                 /* bytes written; I/O thread only until joined */
     uint64_t synced;                  /* write-back started up to here */
+    uint64_t read;                    /* bytes read; I/O thread only */
+    off_t start;                      /* offset of a file input where the put began */
 } put_pipe;
 
 enum { IO_WAIT, IO_WRITE, IO_FILL, IO_DONE };
@@ -281,6 +284,7 @@ static int pipe_init(put_pipe *pp, disco_objects *os, int in_fd, const char *in_
     pp->out_fd = -1;
     pp->prog = prog;
     pp->total = input_size(in_fd);
+    pp->start = pp->total ? lseek(in_fd, 0, SEEK_CUR) : 0;
     pp->buf = malloc(PUT_SLOTS * DISCO__OBJECTS_IO_BUF);
     if (!pp->buf || disco_sha256_init(&pp->sha) != DISCO_OK) {
         free(pp->buf);
@@ -335,11 +339,27 @@ static int io_choice(const put_pipe *pp)
     return pp->eof && pp->drained == pp->filled ? IO_DONE : IO_WAIT;
 }
 
+/*
+ * Asks the kernel to read a file input well ahead of us, so that reading
+ * from disk overlaps with writing the temporary file on this same thread.
+ */
+static void read_ahead(put_pipe *pp)
+{
+    if (pp->total == 0 || pp->read % (uint64_t)(READAHEAD / 2) != 0)
+        return;
+    (void)posix_fadvise(pp->in_fd, pp->start + (off_t)pp->read, READAHEAD, POSIX_FADV_WILLNEED);
+}
+
 static void io_fill(put_pipe *pp)
 {
     unsigned char *slot = pipe_slot(pp, pp->filled); /* only this thread moves `filled` */
     size_t n = 0;
-    int eof = 0, e = read_full(pp->in_fd, slot, DISCO__OBJECTS_IO_BUF, &n, &eof);
+    int eof, e;
+
+    read_ahead(pp);
+    eof = 0;
+    e = read_full(pp->in_fd, slot, DISCO__OBJECTS_IO_BUF, &n, &eof);
+    pp->read += n;
 
     pthread_mutex_lock(&pp->mu);
     if (n > 0)
