@@ -31,11 +31,15 @@ say() { printf '\n\033[1m$ %s\033[0m\n' "$*"; }
 id_of() { sed -n 's/^resource_id: //p'; }
 
 say disco resource create --type prompt --file prompt.txt --tags genre=jazz
-PROMPT=$("$DISCO" resource create --type prompt --file "$work/prompt.txt" --tags genre=jazz | tee /dev/stderr | id_of)
+out=$("$DISCO" resource create --type prompt --file "$work/prompt.txt" --tags genre=jazz)
+echo "$out"
+PROMPT=$(id_of <<<"$out")
 
 say disco resource create --type audio --file a440.wav --parents "$PROMPT" --tags genre=jazz,key=A
-AUDIO=$("$DISCO" resource create --type audio --file "$work/a440.wav" --parents "$PROMPT" \
-    --tags genre=jazz,key=A --metadata '{"sample_rate":8000,"seconds":1}' | tee /dev/stderr | id_of)
+out=$("$DISCO" resource create --type audio --file "$work/a440.wav" --parents "$PROMPT" \
+    --tags genre=jazz,key=A --metadata '{"sample_rate":8000,"seconds":1}')
+echo "$out"
+AUDIO=$(id_of <<<"$out")
 
 say disco resource update "$AUDIO" --tags mood=calm --metadata '{"title":"A440"}'
 "$DISCO" resource update "$AUDIO" --tags mood=calm --metadata '{"title":"A440"}'
