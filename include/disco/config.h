@@ -8,6 +8,12 @@
  *   user          DISCO_USER           principal that owns what the CLI creates
  *                                      (default: $USER, else "local")
  *   threads       DISCO_THREADS        worker threads, 0 = one per CPU (default 0)
+ *   tsdb_fsync    DISCO_TSDB_FSYNC     always|interval|never: when the time-series
+ *                                      log is synced (default always)
+ *   tsdb_retention   DISCO_TSDB_RETENTION   drop points older than this duration
+ *                                      ("30d"; default 0 = keep forever)
+ *   tsdb_ooo_window  DISCO_TSDB_OOO_WINDOW  accept points this far behind a series'
+ *                                      newest (default 1h)
  * The file is the one named by --config, else $DISCO_CONFIG, else none.
  */
 #ifndef DISCO_CONFIG_H
@@ -15,6 +21,8 @@
 
 #include "disco/err.h"
 #include "disco/log.h"
+
+#include <stdint.h>
 
 #define DISCO_CONFIG_STR_MAX 1024
 
@@ -24,6 +32,9 @@ typedef struct disco_config {
     char user[128];
     disco_log_level log_level;
     int threads;
+    int tsdb_fsync;             /* 0 always, 1 interval, 2 never (disco_tsdb_fsync) */
+    int64_t tsdb_retention_ms;  /* 0: keep forever */
+    int64_t tsdb_ooo_window_ms;
 } disco_config;
 
 /* Built-in defaults. */

@@ -27,4 +27,11 @@ void disco_time_format_iso(int64_t unix_ms, char buf[DISCO_TIME_ISO_MAX]);
  */
 int disco_time_parse(const char *s, const char *what, int64_t *unix_ms, disco_status *st);
 
+/*
+ * Parses a duration: an integer with a unit ms, s, m, h, d or w ("90s",
+ * "5m", "30d"), or a plain integer of milliseconds. Negative durations and
+ * overflow are INVAL naming `what` and the text.
+ */
+int disco_duration_parse(const char *s, const char *what, int64_t *ms, disco_status *st);
+
 #endif

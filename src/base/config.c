@@ -12,6 +12,8 @@
  */
 #include "disco/config.h"
 
+#include "disco/timeutil.h"
+
 #include "base_int.h"
 
 #include <ctype.h>
@@ -33,6 +35,9 @@ static const struct {
     {"postgres_uri", "DISCO_POSTGRES_URI"},
     {"user", "DISCO_USER"},
     {"threads", "DISCO_THREADS"},
+    {"tsdb_fsync", "DISCO_TSDB_FSYNC"},
+    {"tsdb_retention", "DISCO_TSDB_RETENTION"},
+    {"tsdb_ooo_window", "DISCO_TSDB_OOO_WINDOW"},
 };
 
 #define N_KEYS (sizeof config_keys / sizeof config_keys[0])
@@ -61,6 +66,7 @@ disco_config disco_config_default(void)
     snprintf(cfg.user, sizeof cfg.user, "%s", user && user_ok(user) ? user : "local");
     cfg.log_level = DISCO_LOG_INFO;
     cfg.threads = 0;
+    cfg.tsdb_ooo_window_ms = 3600 * 1000;
     return cfg;
 }
 
@@ -95,6 +101,31 @@ static int set_threads(disco_config *cfg, const char *value, const char *origin,
     return DISCO_OK;
 }
 
+static int set_fsync(disco_config *cfg, const char *value, const char *origin, disco_status *st)
+{
+    static const char *const names[] = {"always", "interval", "never"};
+    char q[DISCO__QUOTE_MAX];
+
+    for (int i = 0; i < 3; i++) {
+        if (strcmp(value, names[i]) == 0) {
+            cfg->tsdb_fsync = i;
+            return DISCO_OK;
+        }
+    }
+    return disco_status_set(st, DISCO_ERR_INVAL, "tsdb_fsync",
+                            "%s: tsdb_fsync '%s': expected always, interval or never", origin,
+                            disco__quote(value, q));
+}
+
+static int set_duration(int64_t *dst, const char *key, const char *value, const char *origin,
+                        disco_status *st)
+{
+    char what[256];
+
+    snprintf(what, sizeof what, "%s: %s", origin, key);
+    return disco_duration_parse(value, what, dst, st);
+}
+
 static int set_user(disco_config *cfg, const char *value, const char *origin, disco_status *st)
 {
     char q[DISCO__QUOTE_MAX];
@@ -124,6 +155,12 @@ int disco_config_set(disco_config *cfg, const char *key, const char *value, cons
         return set_user(cfg, value, origin, st);
     if (strcmp(key, "threads") == 0)
         return set_threads(cfg, value, origin, st);
+    if (strcmp(key, "tsdb_fsync") == 0)
+        return set_fsync(cfg, value, origin, st);
+    if (strcmp(key, "tsdb_retention") == 0)
+        return set_duration(&cfg->tsdb_retention_ms, key, value, origin, st);
+    if (strcmp(key, "tsdb_ooo_window") == 0)
+        return set_duration(&cfg->tsdb_ooo_window_ms, key, value, origin, st);
     if (strcmp(key, "log_level") == 0) {
         if (disco_log_level_parse(value, &cfg->log_level) == DISCO_OK)
             return DISCO_OK;

@@ -288,3 +288,35 @@ int disco_time_parse(const char *s, const char *what, int64_t *unix_ms, disco_st
         return parse_unix_ms(&c, unix_ms);
     return parse_iso(&c, unix_ms);
 }
+
+static int64_t unit_ms(const char *u)
+{
+    static const struct {
+        const char *name;
+        int64_t ms;
+    } units[] = {{"", 1},        {"ms", 1},          {"s", 1000},          {"m", 60000},
+                 {"h", 3600000}, {"d", 86400000LL}, {"w", 604800000LL}};
+
+    for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
+        if (strcmp(u, units[i].name) == 0)
+            return units[i].ms;
+    return 0;
+}
+
+int disco_duration_parse(const char *s, const char *what, int64_t *ms, disco_status *st)
+{
+    char q[DISCO__QUOTE_MAX];
+    char *end;
+    long long n;
+    int64_t unit;
+
+    errno = 0;
+    n = s && *s >= '0' && *s <= '9' ? strtoll(s, &end, 10) : -1;
+    unit = n >= 0 ? unit_ms(end) : 0;
+    if (n < 0 || errno == ERANGE || unit == 0 || n > INT64_MAX / unit)
+        return disco_status_set(st, DISCO_ERR_INVAL, what,
+                                "%s '%s': expected a duration such as 500ms, 90s, 5m, 1h, 30d or 2w",
+                                disco__what(what), disco__quote(s ? s : "", q));
+    *ms = (int64_t)n * unit;
+    return DISCO_OK;
+}

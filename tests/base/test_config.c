@@ -252,6 +252,29 @@ static void test_load_uses_disco_config(void **state)
     free(missing);
 }
 
+static void test_tsdb_keys(void **state)
+{
+    disco_config cfg = disco_config_default();
+    disco_status st = {0};
+    (void)state;
+
+    assert_int_equal(cfg.tsdb_fsync, 0);
+    assert_int_equal(cfg.tsdb_retention_ms, 0);
+    assert_int_equal(cfg.tsdb_ooo_window_ms, 3600000);
+    assert_int_equal(disco_config_set(&cfg, "tsdb_fsync", "never", "t", &st), DISCO_OK);
+    assert_int_equal(cfg.tsdb_fsync, 2);
+    assert_int_equal(disco_config_set(&cfg, "tsdb_retention", "30d", "t", &st), DISCO_OK);
+    assert_int_equal(cfg.tsdb_retention_ms, 30LL * 86400000);
+    assert_int_equal(disco_config_set(&cfg, "tsdb_ooo_window", "10m", "t", &st), DISCO_OK);
+    assert_int_equal(cfg.tsdb_ooo_window_ms, 600000);
+    assert_int_equal(disco_config_set(&cfg, "tsdb_fsync", "sometimes", "f.conf:2", &st),
+                     DISCO_ERR_INVAL);
+    assert_non_null(strstr(st.msg, "f.conf:2: tsdb_fsync 'sometimes'"));
+    assert_int_equal(disco_config_set(&cfg, "tsdb_retention", "soon", "f.conf:3", &st),
+                     DISCO_ERR_INVAL);
+    assert_non_null(strstr(st.msg, "f.conf:3: tsdb_retention 'soon'"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -263,6 +286,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_env, setup, teardown),
         cmocka_unit_test_setup_teardown(test_precedence, setup, teardown),
         cmocka_unit_test_setup_teardown(test_load_uses_disco_config, setup, teardown),
+        cmocka_unit_test(test_tsdb_keys),
     };
     return cmocka_run_group_tests_name("base/config", tests, NULL, NULL);
 }

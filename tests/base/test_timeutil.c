@@ -194,6 +194,34 @@ static void test_garbage(void **state)
     assert_non_null(strstr(parse_err("2026-01-05\n", &st), "'2026-01-05\\x0A'"));
 }
 
+static void test_durations(void **state)
+{
+    disco_status st = {0};
+    int64_t ms = -1;
+    (void)state;
+
+    assert_int_equal(disco_duration_parse("1500", "d", &ms, &st), DISCO_OK);
+    assert_int_equal(ms, 1500);
+    assert_int_equal(disco_duration_parse("500ms", "d", &ms, &st), DISCO_OK);
+    assert_int_equal(ms, 500);
+    assert_int_equal(disco_duration_parse("90s", "d", &ms, &st), DISCO_OK);
+    assert_int_equal(ms, 90000);
+    assert_int_equal(disco_duration_parse("5m", "d", &ms, &st), DISCO_OK);
+    assert_int_equal(ms, 300000);
+    assert_int_equal(disco_duration_parse("30d", "d", &ms, &st), DISCO_OK);
+    assert_int_equal(ms, 30LL * 86400000);
+    assert_int_equal(disco_duration_parse("2w", "d", &ms, &st), DISCO_OK);
+    assert_int_equal(ms, 14LL * 86400000);
+    assert_int_equal(disco_duration_parse("0", "d", &ms, &st), DISCO_OK);
+    assert_int_equal(ms, 0);
+    assert_int_equal(disco_duration_parse("-5s", "retention", &ms, &st), DISCO_ERR_INVAL);
+    assert_non_null(strstr(st.msg, "retention '-5s'"));
+    assert_int_equal(disco_duration_parse("5 m", "d", &ms, &st), DISCO_ERR_INVAL);
+    assert_int_equal(disco_duration_parse("5y", "d", &ms, &st), DISCO_ERR_INVAL);
+    assert_int_equal(disco_duration_parse("", "d", &ms, &st), DISCO_ERR_INVAL);
+    assert_int_equal(disco_duration_parse("99999999999999999w", "d", &ms, &st), DISCO_ERR_INVAL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -201,7 +229,7 @@ int main(void)
         cmocka_unit_test(test_format_clamps), cmocka_unit_test(test_parse_forms),
         cmocka_unit_test(test_parse_offsets), cmocka_unit_test(test_parse_unix_ms),
         cmocka_unit_test(test_round_trips),   cmocka_unit_test(test_bad_dates),
-        cmocka_unit_test(test_garbage),
+        cmocka_unit_test(test_garbage),       cmocka_unit_test(test_durations),
     };
     return cmocka_run_group_tests_name("base/timeutil", tests, NULL, NULL);
 }
