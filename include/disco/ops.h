@@ -25,6 +25,7 @@
 #include "disco/err.h"
 #include "disco/objects.h"
 #include "disco/progress.h"
+#include "disco/tsdb.h"
 
 #include <jansson.h>
 #include <stddef.h>
@@ -64,6 +65,7 @@ int disco_ctx_wrote_output(const disco_ctx *ctx);
 /* The stores under the data folder, opened (and created) on first use; borrowed. */
 int disco_ctx_catalog(disco_ctx *ctx, disco_catalog **out, disco_status *st);
 int disco_ctx_objects(disco_ctx *ctx, disco_objects **out, disco_status *st);
+int disco_ctx_tsdb(disco_ctx *ctx, disco_tsdb **out, disco_status *st);
 
 /* ---- schema ------------------------------------------------------------- */
 

@@ -100,9 +100,10 @@ typedef enum disco_ts_match_op {
 } disco_ts_match_op;
 
 typedef struct disco_ts_matcher {
-    const char *key;
+    const char *key; /* the tag key: key_len bytes, or a C string when key_len is 0 */
     disco_ts_match_op op;
-    const char *value;
+    const char *value; /* a C string */
+    size_t key_len;    /* set by disco_ts_matchers_parse(): its keys are not terminated */
 } disco_ts_matcher;
 
 typedef struct disco_ts_selector {
@@ -114,9 +115,11 @@ typedef struct disco_ts_selector {
 
 /*
  * Parses matchers written as key=value, key!=value, key=~regex, key!~regex
- * (one per string in `exprs`). The matchers point into `exprs`'s strings,
- * so keep `exprs` alive while using them. INVAL names a bad expression or
- * regex.
+ * (one per string in `exprs`, an array of strings or a single string; an
+ * object {"k": "v", ...} gives k=v matchers). The matchers point into
+ * `exprs`'s strings, so keep `exprs` alive while using them; a key is the
+ * first key_len bytes of its expression (print it with "%.*s"). INVAL
+ * names a bad expression or regex; LIMIT when more than `cap`.
  */
 int disco_ts_matchers_parse(const json_t *exprs, disco_ts_matcher *out, size_t cap, size_t *n,
                             disco_status *st);

@@ -4,6 +4,8 @@
  */
 #include "cli_int.h"
 
+#include "disco/timeutil.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -133,6 +135,56 @@ static void render_lineage(FILE *out, const json_t *graph)
     json_decref(seen);
 }
 
+/* ---- time-series query results -------------------------------------------- */
+
+static void render_series_block(FILE *out, const json_t *series)
+{
+    const json_t *cols = json_object_get(series, "columns");
+    const json_t *pts = json_object_get(series, "points");
+    char cell[64];
+    size_t i, c;
+    json_t *row;
+
+    cell_text("", json_object_get(series, "tags"), cell, sizeof cell, 1);
+    fprintf(out, "%s{%s}  (%zu points)\n", json_string_value(json_object_get(series, "metric")),
+            cell, json_array_size(pts));
+    for (c = 0; c < json_array_size(cols); c++)
+        fprintf(out, c == 0 ? "%-24s" : "  %14s", json_string_value(json_array_get(cols, c)));
+    fprintf(out, "\n");
+    json_array_foreach(pts, i, row) {
+        char when[DISCO_TIME_ISO_MAX];
+        disco_time_format_iso(json_integer_value(json_array_get(row, 0)), when);
+        fprintf(out, "%-24s", when);
+        for (c = 1; c < json_array_size(row); c++) {
+            const json_t *v = json_array_get(row, c);
+            if (json_is_number(v))
+                fprintf(out, "  %14.6g", json_number_value(v));
+            else
+                fprintf(out, "  %14s", json_is_string(v) ? json_string_value(v) : "-");
+        }
+        fprintf(out, "\n");
+    }
+}
+
+static int is_ts_result(const json_t *result)
+{
+    const json_t *series = json_object_get(result, "series");
+    return json_is_array(series) && json_object_get(json_array_get(series, 0), "columns");
+}
+
+static void render_ts(FILE *out, const json_t *result)
+{
+    const json_t *series = json_object_get(result, "series");
+    size_t i;
+    json_t *s;
+
+    json_array_foreach(series, i, s) {
+        if (i)
+            fprintf(out, "\n");
+        render_series_block(out, s);
+    }
+}
+
 /* ---- generic ------------------------------------------------------------- */
 
 static void render_value(FILE *out, const json_t *v, int indent);
@@ -187,6 +239,8 @@ void cli_render(FILE *out, const disco_op *op, const json_t *result)
                 next ? "; next page: --after " : "", next ? next : "");
     } else if (json_object_get(result, "edges") && json_object_get(result, "root")) {
         render_lineage(out, result);
+    } else if (is_ts_result(result)) {
+        render_ts(out, result);
     } else {
         render_value(out, result, 0);
     }

@@ -21,6 +21,7 @@ struct disco_ctx {
     int in_fd, out_fd, wrote_output;
     disco_catalog *catalog;
     disco_objects *objects;
+    disco_tsdb *tsdb;
 };
 
 int disco_ctx_new(const disco_config *cfg, disco_ctx **out, disco_status *st)
@@ -43,6 +44,7 @@ void disco_ctx_free(disco_ctx *ctx)
         return;
     disco_catalog_close(ctx->catalog);
     disco_objects_close(ctx->objects);
+    disco_tsdb_close(ctx->tsdb);
     free(ctx);
 }
 
@@ -156,5 +158,26 @@ int disco_ctx_objects(disco_ctx *ctx, disco_objects **out, disco_status *st)
             return rc;
     }
     *out = ctx->objects;
+    return DISCO_OK;
+}
+
+int disco_ctx_tsdb(disco_ctx *ctx, disco_tsdb **out, disco_status *st)
+{
+    char path[DISCO_CONFIG_STR_MAX + 32];
+    disco_tsdb_config tc = disco_tsdb_config_default();
+    int rc;
+
+    if (!ctx->tsdb) {
+        rc = ensure_data_dir(ctx, st);
+        snprintf(path, sizeof path, "%s/tsdb", ctx->cfg.data_dir);
+        tc.fsync = (disco_tsdb_fsync)ctx->cfg.tsdb_fsync;
+        tc.retention_ms = ctx->cfg.tsdb_retention_ms;
+        tc.ooo_window_ms = ctx->cfg.tsdb_ooo_window_ms;
+        if (rc == DISCO_OK)
+            rc = disco_tsdb_open(path, &tc, &ctx->tsdb, st);
+        if (rc != DISCO_OK)
+            return rc;
+    }
+    *out = ctx->tsdb;
     return DISCO_OK;
 }

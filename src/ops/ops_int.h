@@ -12,6 +12,7 @@
 extern const disco_op disco__ops_misc[];
 extern const disco_op disco__ops_resource[];
 extern const disco_op disco__ops_object[];
+extern const disco_op disco__ops_ts[];
 
 /* Typed getters for validated parameters (absent: the default given). */
 const char *disco__param_str(const json_t *params, const char *name);
@@ -24,6 +25,14 @@ int disco__param_from_string(const disco_param *p, const char *s, json_t **out, 
 
 /* Short description of a JSON value for messages: "\"ten\"", "3.5", "an object". */
 void disco__json_brief(const json_t *v, char *buf, size_t size);
+
+/*
+ * Reads the whole input named by a path parameter ("-": the context's input
+ * stream) into a malloc'd buffer (NUL-terminated), at most `max` bytes.
+ * Errors name the parameter and the file.
+ */
+int disco__read_input(disco_ctx *ctx, const char *param, const char *path, size_t max, char **buf,
+                      size_t *len, disco_status *st);
 
 /* A resource result for a handler: disco_resource_to_json(), checked. */
 int disco__resource_result(const disco_resource *r, json_t **result, disco_status *st);

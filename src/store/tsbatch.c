@@ -88,12 +88,12 @@ static int check_tag_value(const char *k, const json_t *v, disco_status *st)
     if (!s)
         return disco_status_set(st, DISCO_ERR_INVAL, "tags", "tag '%.64s': value must be a string",
                                 k);
-    if (strlen(s) > DISCO_TS_TAG_VALUE_MAX)
+    if (json_string_length(v) > DISCO_TS_TAG_VALUE_MAX)
         return disco_status_set(st, DISCO_ERR_INVAL, "tags",
                                 "tag '%.64s': value longer than %d bytes", k,
                                 DISCO_TS_TAG_VALUE_MAX);
-    for (const unsigned char *c = (const unsigned char *)s; *c; c++)
-        if (*c < 32 || *c == 127)
+    for (size_t i = 0; i < json_string_length(v); i++)
+        if ((unsigned char)s[i] < 32 || s[i] == 127)
             return disco_status_set(st, DISCO_ERR_INVAL, "tags",
                                     "tag '%.64s': value holds a control character", k);
     return DISCO_OK;
@@ -179,8 +179,10 @@ static int add_series(disco_ts_batch *b, const char *metric, const json_t *tags,
     if (!entry || json_array_append_new(b->series, entry) != 0)
         return DISCO_ERR_NOMEM;
     *index = (uint32_t)(json_array_size(b->series) - 1);
-    if (json_object_set_new(b->index, key, json_integer(*index)) != 0)
+    if (json_object_set_new(b->index, key, json_integer(*index)) != 0) {
+        json_array_remove(b->series, *index);
         return DISCO_ERR_NOMEM;
+    }
     return DISCO_OK;
 }
 

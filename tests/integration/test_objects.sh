@@ -42,7 +42,8 @@ d object put "$T/big.bin" --json
 BIG=$(jqo .hash)
 f="$DISCO_DATA/objects/${BIG:0:2}/${BIG:2}"
 chmod u+w "$f"
-printf 'X' | dd of="$f" bs=1 seek=1000 conv=notrunc status=none
+old=$(od -An -tu1 -j1000 -N1 "$f" | tr -d ' ')
+printf "\\$(printf %03o $(((old + 1) % 256)))" | dd of="$f" bs=1 seek=1000 conv=notrunc status=none
 d object verify "$HELLO"
 expect_code "verify a good object" 0
 d object verify "$BIG"

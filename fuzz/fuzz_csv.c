@@ -1,0 +1,146 @@
+/*
+ * fuzz_csv.c - libFuzzer target for CSV input and the CSV export writer.
+ *
+ * Parses the input into a batch that already holds one series and sample
+ * (default metric "m", so a header without a metric column works too).
+ * Checks that:
+ *   - a successful parse leaves a well-formed batch (see check_batch);
+ *   - exporting that batch as CSV (ISO times for inputs of odd length, Unix
+ *     milliseconds otherwise) and parsing the export gives the same series
+ *     in the same order and the same samples, values bit for bit (any NaN
+ *     equals any NaN);
+ *   - a failed parse says why ("line L, column C: ...") and leaves the
+ *     batch exactly as it was (all or nothing).
+ * Any failed check aborts, so libFuzzer reports it as a crash.
+ */
+#include "disco/tsformat.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#define CHECK(cond)                                                                                \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);               \
+            abort();                                                                               \
+        }                                                                                          \
+    } while (0)
+
+static void check_batch(const disco_ts_batch *b)
+{
+    size_t n = json_array_size(b->series);
+    disco_status st = {0};
+
+    CHECK(json_object_size(b->index) == n);
+    for (size_t i = 0; i < n; i++) {
+        json_t *e = json_array_get(b->series, i);
+        const char *metric = json_string_value(json_object_get(e, "metric"));
+        char *key;
+        CHECK(disco_ts_check_metric(metric, &st) == DISCO_OK);
+        CHECK(disco_ts_check_tags(json_object_get(e, "tags"), &st) == DISCO_OK);
+        key = disco_ts_series_key(metric, json_object_get(e, "tags"));
+        CHECK(key && json_integer_value(json_object_get(b->index, key)) == (json_int_t)i);
+        free(key);
+    }
+    for (size_t i = 0; i < b->count; i++)
+        CHECK(b->samples[i].series < n);
+}
+
+/* Tag keys of every series, in the order they first appear. */
+static json_t *tag_keys(const disco_ts_batch *b)
+{
+    json_t *keys = json_array(), *v;
+    const char *k;
+
+    for (size_t i = 0; i < json_array_size(b->series); i++) {
+        json_object_foreach (json_object_get(json_array_get(b->series, i), "tags"), k, v) {
+            int seen = 0;
+            for (size_t j = 0; j < json_array_size(keys) && !seen; j++)
+                seen = strcmp(json_string_value(json_array_get(keys, j)), k) == 0;
+            if (!seen)
+                CHECK(json_array_append_new(keys, json_string(k)) == 0);
+        }
+    }
+    return keys;
+}
+
+/* Every sample of `b` as CSV, in order; malloc'd. */
+static char *export_csv(const disco_ts_batch *b, int iso, size_t *len)
+{
+    json_t *keys = tag_keys(b);
+    disco_tscsv_writer w;
+    char *out = NULL;
+    FILE *m = open_memstream(&out, len);
+
+    CHECK(m && disco_tscsv_begin(&w, m, keys, iso) == DISCO_OK);
+    for (size_t i = 0; i < b->count; i++) {
+        const disco_ts_sample *s = &b->samples[i];
+        json_t *e = json_array_get(b->series, s->series);
+        CHECK(disco_tscsv_rows(&w, json_string_value(json_object_get(e, "metric")),
+                               json_object_get(e, "tags"), &s->ts, &s->value, 1) == DISCO_OK);
+    }
+    disco_tscsv_end(&w);
+    CHECK(fclose(m) == 0);
+    json_decref(keys);
+    return out;
+}
+
+static void check_same(const disco_ts_batch *a, const disco_ts_batch *b)
+{
+    CHECK(json_equal(a->series, b->series));
+    CHECK(a->count == b->count);
+    for (size_t i = 0; i < a->count; i++) {
+        const disco_ts_sample *x = &a->samples[i], *y = &b->samples[i];
+        CHECK(x->series == y->series && x->ts == y->ts);
+        CHECK(isnan(x->value) ? isnan(y->value)
+                              : memcmp(&x->value, &y->value, sizeof x->value) == 0);
+    }
+}
+
+static void check_roundtrip(const disco_ts_batch *b, const disco_tsformat_opts *o, int iso)
+{
+    disco_status st = {0};
+    disco_ts_batch back;
+    size_t len = 0;
+    char *text = export_csv(b, iso, &len);
+
+    CHECK(disco_ts_batch_init(&back) == DISCO_OK);
+    if (disco_tsformat_parse(DISCO_TSF_CSV, text, len, o, &back, &st) != DISCO_OK) {
+        fprintf(stderr, "export does not parse back: %s\n%s", st.msg, text);
+        abort();
+    }
+    check_same(b, &back);
+    disco_ts_batch_release(&back);
+    free(text);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    disco_tsformat_opts o = {.metric = "m", .now_ms = 7};
+    disco_status st = {0};
+    disco_ts_batch b;
+    json_t *tags = json_pack("{s:s}", "seed", "a, \"b\"");
+    uint32_t index;
+    int rc;
+
+    CHECK(tags && disco_ts_batch_init(&b) == DISCO_OK);
+    CHECK(disco_ts_batch_series(&b, "seed", tags, &index, &st) == DISCO_OK);
+    CHECK(disco_ts_batch_add(&b, index, 1, 2.0) == DISCO_OK);
+    rc = disco_tsformat_parse(DISCO_TSF_CSV, (const char *)data, size, &o, &b, &st);
+    if (rc == DISCO_OK) {
+        check_batch(&b);
+        check_roundtrip(&b, &o, (int)(size & 1));
+    } else {
+        CHECK(rc == DISCO_ERR_INVAL && strncmp(st.msg, "line ", 5) == 0);
+        CHECK(b.count == 1 && b.samples[0].ts == 1 && json_array_size(b.series) == 1);
+        check_batch(&b);
+    }
+    disco_ts_batch_release(&b);
+    json_decref(tags);
+    return 0;
+}
