@@ -307,8 +307,12 @@ static int export_to(disco_tsdb *db, const disco_ts_selector *sel, FILE *out, in
         return rc;
     keys = tag_keys(series);
     rc = disco_tscsv_begin(&job.w, out, keys, iso);
+    if (rc != DISCO_OK)
+        rc = disco_status_set(st, rc, "output", "cannot export: a tag key clashes with a column");
     if (rc == DISCO_OK)
         rc = disco_tsdb_read(db, sel, export_series, &job, st);
+    if (rc != DISCO_OK && st && !st->msg[0])
+        disco_status_set(st, rc, "output", "writing the CSV failed");
     disco_tscsv_end(&job.w);
     if (rc == DISCO_OK && (fflush(out) != 0 || ferror(out)))
         rc = disco_status_set(st, DISCO_ERR_IO, "output", "writing the CSV failed");

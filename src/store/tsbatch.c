@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 int disco_ts_batch_init(disco_ts_batch *b)
 {
@@ -78,6 +79,11 @@ static int check_tag_key(const char *k, disco_status *st)
             return disco_status_set(st, DISCO_ERR_INVAL, "tags",
                                     "tag key '%.64s': use [A-Za-z_][A-Za-z0-9_.-]*", k);
     }
+    /* Reserved: they name the columns of CSV import and export. */
+    if (strcasecmp(k, "metric") == 0 || strcasecmp(k, "ts") == 0 || strcasecmp(k, "value") == 0)
+        return disco_status_set(st, DISCO_ERR_INVAL, "tags",
+                                "tag key '%s' is reserved (metric, ts and value name CSV columns)",
+                                k);
     return DISCO_OK;
 }
 

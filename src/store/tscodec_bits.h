@@ -76,6 +76,8 @@ static inline uint64_t tsc_be64(const uint8_t *p)
     return w;
 }
 
+_Static_assert(sizeof(double) == 8 && sizeof(float) == 4, "values are copied as 64/32-bit words");
+
 /* --- values as bits ----------------------------------------------------------- */
 
 static inline uint64_t tsc_dbits(double d)
@@ -306,17 +308,35 @@ static inline uint64_t tsc_get64(tsc_reader *r, unsigned n)
     return hi | tsc_get(r, n);
 }
 
+/*
+ * The bucket of a code by its first 7 bits (k leading ones: bucket k), as
+ * three tables so the loads do not wait on one another.
+ */
+#define TSC_R2(x) x, x
+#define TSC_R4(x) TSC_R2(x), TSC_R2(x)
+#define TSC_R8(x) TSC_R4(x), TSC_R4(x)
+#define TSC_R16(x) TSC_R8(x), TSC_R8(x)
+#define TSC_R32(x) TSC_R16(x), TSC_R16(x)
+#define TSC_R64(x) TSC_R32(x), TSC_R32(x)
+#define TSC_BY_PREFIX(b0, b1, b2, b3, b4, b5, b6, b7)                                              \
+    {                                                                                              \
+        TSC_R64(b0), TSC_R32(b1), TSC_R16(b2), TSC_R8(b3), TSC_R4(b4), TSC_R2(b5), b6, b7          \
+    }
+static const uint8_t tsc_prefix_plen[128] = TSC_BY_PREFIX(1, 2, 3, 4, 5, 6, 7, 7);
+static const uint8_t tsc_prefix_bits[128] = TSC_BY_PREFIX(0, 3, 6, 9, 13, 20, 32, 64);
+static const uint32_t tsc_prefix_base[128] = TSC_BY_PREFIX(0, 1, 9, 73, 585, 8777, 1057353, 0);
+
 static inline uint64_t tsc_get_bucket(tsc_reader *r)
 {
     tsc_refill(r);
-    unsigned k = (unsigned)__builtin_clzll(~r->acc | 1);
-    if (k >= TSC_BUCKET_LAST) {
+    unsigned top = (unsigned)(r->acc >> 57);
+    unsigned plen = tsc_prefix_plen[top], bits = tsc_prefix_bits[top];
+    if (bits == 64) {
         tsc_skip(r, 7);
         return tsc_get64(r, 64);
     }
-    const tsc_bucket *b = &tsc_buckets[k];
-    uint64_t z = b->base + ((r->acc << b->plen) >> 1 >> (63 - b->bits));
-    tsc_skip(r, b->plen + b->bits);
+    uint64_t z = tsc_prefix_base[top] + ((r->acc << plen) >> 1 >> (63 - bits));
+    tsc_skip(r, plen + bits);
     return z;
 }
 

@@ -28,6 +28,8 @@ enum {
     DISCO__TSC_HEADER = 56,
 };
 
+_Static_assert(DISCO__TSC_H_V_FIRST + 8 == DISCO__TSC_HEADER, "header fields end at its size");
+
 /* INT value param: decimals in the low bits, this flag for delta coding. */
 #define DISCO__TSC_DECIMALS_MASK 0x0F
 #define DISCO__TSC_BY_DELTA 0x10

@@ -161,7 +161,8 @@ static int recover(disco_tsdb *db, disco_status *st)
 {
     int rc;
 
-    if ((rc = disco__meta_load(db, st)) != DISCO_OK || (rc = disco__chunks_load(db, st)) != DISCO_OK ||
+    if ((rc = disco__meta_load(db, st)) != DISCO_OK ||
+        (rc = disco__chunks_load(db, st)) != DISCO_OK ||
         (rc = disco__wal_open(&db->wal, db->dirfd, db->dir, &db->cfg, st)) != DISCO_OK)
         return rc;
     db->replaying = 1;
@@ -225,6 +226,7 @@ void disco_tsdb_close(disco_tsdb *db)
     free(db->pdel);
     disco__rbuf_free(&db->wrbuf);
     free(db->wscratch);
+    free(db->wperm);
     pthread_rwlock_destroy(&db->lock);
     if (db->chunkfd >= 0)
         close(db->chunkfd);

@@ -1,7 +1,7 @@
 /*
  * tsdb_chunks.c - chunk files: immutable files of encoded series chunks,
- * written at a flush, mapped for reading, rewritten whole by deletes and
- * retention.
+ * written at a flush, mapped for reading, rewritten whole by deletes,
+ * retention and merges (tsdb_compact.c).
  *
  *   chunks/000000000000002a.dtc
  *   +----------------------------- header (16 bytes) ---------------------------+
@@ -105,7 +105,7 @@ static void entry_decode(const uint8_t *p, tsdb_centry *e)
     e->prec_decimals = p[37];
 }
 
-static disco_ts_precision entry_prec(const tsdb_centry *e)
+disco_ts_precision disco__centry_prec(const tsdb_centry *e)
 {
     disco_ts_precision p = {(disco_ts_precision_kind)e->prec_kind, e->prec_decimals};
     return p;
@@ -128,13 +128,21 @@ static void file_name(uint64_t seq, const char *ext, char out[32])
     snprintf(out, 32, "%016" PRIx64 ".%s", seq, ext);
 }
 
+void disco__cfile_unmap(tsdb_cfile *f)
+{
+    if (f->map)
+        munmap((void *)f->map, f->size);
+    free(f->entries);
+    f->map = NULL;
+    f->entries = NULL;
+    f->n_entries = 0;
+}
+
 static void cfile_free(tsdb_cfile *f)
 {
     if (!f)
         return;
-    if (f->map)
-        munmap((void *)f->map, f->size);
-    free(f->entries);
+    disco__cfile_unmap(f);
     free(f->path);
     free(f);
 }
@@ -242,7 +250,8 @@ int disco__chunk_decode(const tsdb_cref *r, int64_t *ts, double *v, disco_status
     size_t n = 0;
     int rc = disco_tscodec_decode(r->file->map + e->offset, e->length, ts, v, r->count, &n, &cst);
 
-    if (rc == DISCO_OK && n == r->count && (n == 0 || (ts[0] == e->t_first && ts[n - 1] == e->t_last)))
+    if (rc == DISCO_OK && n == r->count &&
+        (n == 0 || (ts[0] == e->t_first && ts[n - 1] == e->t_last)))
         return DISCO_OK;
     return disco_status_set(st, DISCO_ERR_CORRUPT, "chunks",
                             "tsdb chunk file %s: chunk of series %" PRIu32 " at offset %" PRIu64
@@ -260,8 +269,8 @@ static int cf_bad(const tsdb_cfile *f, size_t off, const char *what, disco_statu
                             f->path, what, off);
 }
 
-static int check_entry(const tsdb_cfile *f, const tsdb_centry *e, uint64_t index_off,
-                       size_t at, disco_status *st)
+static int check_entry(const tsdb_cfile *f, const tsdb_centry *e, uint64_t index_off, size_t at,
+                       disco_status *st)
 {
     if (e->offset < HDR_SIZE || e->offset > index_off || e->length > index_off - e->offset ||
         e->count == 0 || e->count > DISCO_TSCODEC_MAX_POINTS || e->t_first > e->t_last ||
@@ -408,7 +417,7 @@ int disco__chunks_load(disco_tsdb *db, disco_status *st)
     int rc = list_files(db, &seqs, &n, st);
 
     for (size_t i = 0; rc == DISCO_OK && i < n; i++) {
-        tsdb_cfile *f;
+        tsdb_cfile *f = NULL;
         if ((rc = cf_open(db, seqs[i], &f, st)) != DISCO_OK)
             break;
         if (files_push(db, f) != DISCO_OK) {
@@ -443,19 +452,7 @@ void disco__chunks_free(disco_tsdb *db)
 
 /* ---- writing a file ------------------------------------------------------------------- */
 
-typedef struct cwriter {
-    disco_tsdb *db;
-    uint64_t seq;
-    int fd;
-    tsdb_buf buf;
-    uint64_t flushed; /* bytes written before buf */
-    tsdb_centry *entries;
-    size_t n, cap;
-    uint8_t *enc;
-    size_t enc_cap;
-} cwriter;
-
-static int cw_flush(cwriter *w, disco_status *st)
+static int cw_flush(tsdb_cwriter *w, disco_status *st)
 {
     const uint8_t *p = w->buf.p;
     size_t len = w->buf.len;
@@ -466,8 +463,7 @@ static int cw_flush(cwriter *w, disco_status *st)
             continue;
         if (k < 0)
             return disco_status_errno(st, errno, "chunks",
-                                      "tsdb: cannot write chunk file %s/chunks/%016" PRIx64
-                                      ".tmp",
+                                      "tsdb: cannot write chunk file %s/chunks/%016" PRIx64 ".tmp",
                                       w->db->dir, w->seq);
         p += k;
         len -= (size_t)k;
@@ -477,7 +473,7 @@ static int cw_flush(cwriter *w, disco_status *st)
     return DISCO_OK;
 }
 
-static int cw_put(cwriter *w, const uint8_t *p, size_t len, disco_status *st)
+static int cw_put(tsdb_cwriter *w, const uint8_t *p, size_t len, disco_status *st)
 {
     if (disco__tsdb_buf_reserve(&w->buf, len) != DISCO_OK)
         return disco_status_set(st, DISCO_ERR_NOMEM, NULL, "out of memory");
@@ -487,7 +483,7 @@ static int cw_put(cwriter *w, const uint8_t *p, size_t len, disco_status *st)
 }
 
 /* Appends an encoded chunk and its index entry (offset filled in here). */
-static int cw_chunk(cwriter *w, tsdb_centry *e, const uint8_t *bytes, disco_status *st)
+static int cw_add(tsdb_cwriter *w, tsdb_centry *e, const uint8_t *bytes, disco_status *st)
 {
     if (w->n == w->cap) {
         size_t ncap = w->cap ? w->cap * 2 : 256;
@@ -502,7 +498,7 @@ static int cw_chunk(cwriter *w, tsdb_centry *e, const uint8_t *bytes, disco_stat
     return cw_put(w, bytes, e->length, st);
 }
 
-static int cw_open(cwriter *w, disco_tsdb *db, uint64_t seq, disco_status *st)
+int disco__cw_open(tsdb_cwriter *w, disco_tsdb *db, uint64_t seq, disco_status *st)
 {
     uint8_t hdr[HDR_SIZE];
     char name[32];
@@ -510,11 +506,12 @@ static int cw_open(cwriter *w, disco_tsdb *db, uint64_t seq, disco_status *st)
     memset(w, 0, sizeof *w);
     w->db = db;
     w->seq = seq;
+    w->fd = -1;
     file_name(seq, "tmp", name);
     w->fd = openat(db->chunkfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (w->fd < 0)
-        return disco_status_errno(st, errno, "chunks", "tsdb: cannot create %s/chunks/%s",
-                                  db->dir, name);
+        return disco_status_errno(st, errno, "chunks", "tsdb: cannot create %s/chunks/%s", db->dir,
+                                  name);
     memcpy(hdr, "DTSC", 4);
     tsdb_put16(hdr + 4, CF_VERSION);
     tsdb_put16(hdr + 6, 0);
@@ -522,7 +519,7 @@ static int cw_open(cwriter *w, disco_tsdb *db, uint64_t seq, disco_status *st)
     return cw_put(w, hdr, sizeof hdr, st);
 }
 
-static int cw_encode(cwriter *w, uint32_t series, const int64_t *ts, const double *v, size_t n,
+int disco__cw_encode(tsdb_cwriter *w, uint32_t series, const int64_t *ts, const double *v, size_t n,
                      const disco_ts_precision *p, disco_status *st)
 {
     size_t need = disco_tscodec_bound(n), len;
@@ -538,13 +535,13 @@ static int cw_encode(cwriter *w, uint32_t series, const int64_t *ts, const doubl
     }
     if ((rc = disco_tscodec_encode(ts, v, n, p, w->enc, w->enc_cap, &len, st)) != DISCO_OK)
         return rc;
-    e = (tsdb_centry){series, (uint32_t)n, ts[0], ts[n - 1], 0, (uint32_t)len,
+    e = (tsdb_centry){series,           (uint32_t)n,         ts[0], ts[n - 1], 0, (uint32_t)len,
                       (uint8_t)p->kind, (uint8_t)p->decimals};
-    return cw_chunk(w, &e, w->enc, st);
+    return cw_add(w, &e, w->enc, st);
 }
 
 /* Index, footer, fsync. */
-static int cw_finish(cwriter *w, disco_status *st)
+static int cw_finish(tsdb_cwriter *w, disco_status *st)
 {
     uint64_t index_off = w->flushed + w->buf.len, points = 0;
     int64_t tmin = INT64_MAX, tmax = INT64_MIN;
@@ -577,14 +574,14 @@ static int cw_finish(cwriter *w, disco_status *st)
     return DISCO_OK;
 }
 
-static void cw_release(cwriter *w, int remove_tmp)
+void disco__cw_release(tsdb_cwriter *w, int remove_tmp)
 {
     char name[32];
 
     if (w->fd >= 0)
         close(w->fd);
     w->fd = -1;
-    if (remove_tmp) {
+    if (remove_tmp && !w->committed) {
         file_name(w->seq, "tmp", name);
         unlinkat(w->db->chunkfd, name, 0);
     }
@@ -595,17 +592,40 @@ static void cw_release(cwriter *w, int remove_tmp)
     w->enc = NULL;
 }
 
-/* Renames <seq>.tmp to <seq>.dtc (replacing it) and maps it into f. */
-static int cw_commit(cwriter *w, tsdb_cfile *f, disco_status *st)
+int disco__cw_copy(tsdb_cwriter *w, const tsdb_centry *e, const uint8_t *bytes, disco_status *st)
+{
+    tsdb_centry c = *e;
+
+    return cw_add(w, &c, bytes, st);
+}
+
+static void cfile_index(tsdb_cfile *f)
+{
+    f->points = 0;
+    f->t_min = INT64_MAX;
+    f->t_max = INT64_MIN;
+    for (size_t i = 0; i < f->n_entries; i++) {
+        f->points += f->entries[i].count;
+        f->t_min = f->entries[i].t_first < f->t_min ? f->entries[i].t_first : f->t_min;
+        f->t_max = f->entries[i].t_last > f->t_max ? f->entries[i].t_last : f->t_max;
+    }
+}
+
+int disco__cw_commit(tsdb_cwriter *w, tsdb_cfile *f, disco_status *st)
 {
     char tmp[32], name[32];
-    int rc;
+    int rc = cw_finish(w, st);
 
+    if (rc != DISCO_OK)
+        return rc;
+    close(w->fd);
+    w->fd = -1;
     file_name(w->seq, "tmp", tmp);
     file_name(w->seq, "dtc", name);
     if (renameat(w->db->chunkfd, tmp, w->db->chunkfd, name) != 0 || fsync(w->db->chunkfd) != 0)
         return disco_status_errno(st, errno, "chunks", "tsdb: cannot commit chunk file %s",
                                   f->path);
+    w->committed = 1;
     if ((rc = cf_map(w->db, f, name, st)) != DISCO_OK)
         return rc;
     if (!(f->entries = malloc((w->n ? w->n : 1) * sizeof *f->entries)))
@@ -613,25 +633,19 @@ static int cw_commit(cwriter *w, tsdb_cfile *f, disco_status *st)
     if (w->n)
         memcpy(f->entries, w->entries, w->n * sizeof *f->entries);
     f->n_entries = w->n;
-    f->points = 0;
-    f->t_min = INT64_MAX;
-    f->t_max = INT64_MIN;
-    for (size_t i = 0; i < w->n; i++) {
-        f->points += f->entries[i].count;
-        f->t_min = f->entries[i].t_first < f->t_min ? f->entries[i].t_first : f->t_min;
-        f->t_max = f->entries[i].t_last > f->t_max ? f->entries[i].t_last : f->t_max;
-    }
+    cfile_index(f);
     return DISCO_OK;
 }
 
-static int encode_item(cwriter *w, const tsdb_flush_item *it, size_t per, disco_status *st)
+static int encode_item(tsdb_cwriter *w, const tsdb_flush_item *it, size_t per, disco_status *st)
 {
     size_t k = it->k, parts = (k + per - 1) / per, at = 0;
     int rc;
 
     for (size_t i = 0; i < parts; i++) {
         size_t n = k / parts + (i < k % parts);
-        rc = cw_encode(w, it->s->id, it->s->ts + at, it->s->v + at, n, &it->s->metric->prec, st);
+        rc = disco__cw_encode(w, it->s->id, it->s->ts + at, it->s->v + at, n, &it->s->metric->prec,
+                              st);
         if (rc != DISCO_OK)
             return rc;
         at += n;
@@ -642,7 +656,7 @@ static int encode_item(cwriter *w, const tsdb_flush_item *it, size_t per, disco_
 int disco__chunks_write(disco_tsdb *db, const tsdb_flush_item *items, size_t n, disco_status *st)
 {
     tsdb_cfile *f = calloc(1, sizeof *f);
-    cwriter w;
+    tsdb_cwriter w;
     int rc;
 
     if (!f || !(f->path = file_path(db, db->next_file_seq))) {
@@ -650,17 +664,14 @@ int disco__chunks_write(disco_tsdb *db, const tsdb_flush_item *items, size_t n, 
         return disco_status_set(st, DISCO_ERR_NOMEM, NULL, "out of memory");
     }
     f->seq = db->next_file_seq;
-    rc = cw_open(&w, db, f->seq, st);
+    rc = disco__cw_open(&w, db, f->seq, st);
     for (size_t i = 0; rc == DISCO_OK && i < n; i++)
         rc = encode_item(&w, &items[i], db->cfg.chunk_points, st);
-    if (rc == DISCO_OK && (rc = cw_finish(&w, st)) == DISCO_OK) {
-        close(w.fd);
-        w.fd = -1;
-        rc = cw_commit(&w, f, st);
-    }
+    if (rc == DISCO_OK)
+        rc = disco__cw_commit(&w, f, st);
     if (rc == DISCO_OK && files_push(db, f) != DISCO_OK)
         rc = disco_status_set(st, DISCO_ERR_NOMEM, NULL, "out of memory");
-    cw_release(&w, rc != DISCO_OK);
+    disco__cw_release(&w, rc != DISCO_OK);
     if (rc != DISCO_OK) {
         cfile_free(f);
         return rc;
@@ -669,60 +680,19 @@ int disco__chunks_write(disco_tsdb *db, const tsdb_flush_item *items, size_t n, 
     return crefs_attach(db, f, st);
 }
 
-/* ---- rewriting a file ------------------------------------------------------------------ */
+/* ---- replacing and removing a file ----------------------------------------------------- */
 
-enum { KEEP, DROP, FILTER };
-
-static int cut_action(const tsdb_centry *e, const tsdb_cut *cut)
+int disco__chunks_replace(disco_tsdb *db, tsdb_cfile *f, tsdb_cfile *nf, disco_status *st)
 {
-    const tsdb_ids *ids = cut->ids;
-
-    if (e->t_last < cut->from || e->t_first >= cut->to)
-        return KEEP;
-    if (ids) {
-        size_t lo = 0, hi = ids->n;
-        while (lo < hi) {
-            size_t mid = lo + (hi - lo) / 2;
-            if (ids->v[mid] < e->series)
-                lo = mid + 1;
-            else
-                hi = mid;
-        }
-        if (lo == ids->n || ids->v[lo] != e->series)
-            return KEEP;
-    }
-    return (e->t_first >= cut->from && e->t_last < cut->to) ? DROP : FILTER;
+    crefs_detach(db, f);
+    disco__cfile_unmap(f);
+    nf->path = f->path;
+    *f = *nf;
+    memset(nf, 0, sizeof *nf);
+    return crefs_attach(db, f, st);
 }
 
-/* Decodes a chunk, drops the cut range and encodes what is left. */
-static int filter_chunk(cwriter *w, tsdb_cfile *f, uint32_t i, const tsdb_cut *cut,
-                        uint64_t *removed, disco_status *st)
-{
-    const tsdb_centry *e = &f->entries[i];
-    tsdb_cref r = {f, i, e->count, e->t_first, e->t_last};
-    int64_t *ts = malloc(e->count * sizeof *ts);
-    double *v = malloc(e->count * sizeof *v);
-    disco_ts_precision p = entry_prec(e);
-    size_t k = 0;
-    int rc = (ts && v) ? disco__chunk_decode(&r, ts, v, st)
-                       : disco_status_set(st, DISCO_ERR_NOMEM, NULL, "out of memory");
-
-    for (size_t j = 0; rc == DISCO_OK && j < e->count; j++)
-        if (ts[j] < cut->from || ts[j] >= cut->to) {
-            ts[k] = ts[j];
-            v[k++] = v[j];
-        }
-    if (rc == DISCO_OK && k)
-        rc = cw_encode(w, e->series, ts, v, k, &p, st);
-    if (rc == DISCO_OK)
-        *removed += e->count - k;
-    free(ts);
-    free(v);
-    return rc;
-}
-
-/* Removes file `f` (every chunk of it is gone). */
-static int drop_file(disco_tsdb *db, tsdb_cfile *f, disco_status *st)
+int disco__chunks_drop(disco_tsdb *db, tsdb_cfile *f, disco_status *st)
 {
     char name[32];
 
@@ -733,72 +703,4 @@ static int drop_file(disco_tsdb *db, tsdb_cfile *f, disco_status *st)
     files_remove(db, f);
     cfile_free(f);
     return DISCO_OK;
-}
-
-/* Writes the file again without what `cut` covers; *empty when nothing is left. */
-static int rewrite(disco_tsdb *db, tsdb_cfile *f, const tsdb_cut *cut, uint64_t *removed,
-                   int *empty, disco_status *st)
-{
-    tsdb_cfile nf = {.seq = f->seq, .path = f->path};
-    cwriter w;
-    int rc = cw_open(&w, db, f->seq, st);
-
-    for (uint32_t i = 0; rc == DISCO_OK && i < f->n_entries; i++) {
-        const tsdb_centry *e = &f->entries[i];
-        int act = cut_action(e, cut);
-        if (act == KEEP) {
-            tsdb_centry c = *e;
-            rc = cw_chunk(&w, &c, f->map + e->offset, st);
-        } else if (act == DROP) {
-            *removed += e->count;
-        } else {
-            rc = filter_chunk(&w, f, i, cut, removed, st);
-        }
-    }
-    *empty = rc == DISCO_OK && w.n == 0;
-    if (rc == DISCO_OK && !*empty && (rc = cw_finish(&w, st)) == DISCO_OK) {
-        close(w.fd);
-        w.fd = -1;
-        rc = cw_commit(&w, &nf, st);
-    }
-    cw_release(&w, rc != DISCO_OK || *empty);
-    if (rc != DISCO_OK || *empty) {
-        if (nf.map)
-            munmap((void *)nf.map, nf.size);
-        free(nf.entries);
-        return rc;
-    }
-    crefs_detach(db, f);
-    munmap((void *)f->map, f->size);
-    free(f->entries);
-    *f = nf;
-    return crefs_attach(db, f, st);
-}
-
-int disco__chunks_cut(disco_tsdb *db, tsdb_cfile *f, const tsdb_cut *cut, uint64_t *removed,
-                      disco_status *st)
-{
-    size_t affected = 0, dropped = 0;
-    uint64_t count = 0, got = 0;
-    int empty = 0, rc;
-
-    if (f->t_max < cut->from || f->t_min >= cut->to)
-        return DISCO_OK;
-    for (uint32_t i = 0; i < f->n_entries; i++) {
-        int act = cut_action(&f->entries[i], cut);
-        affected += act != KEEP;
-        dropped += act == DROP;
-        count += act == DROP ? f->entries[i].count : 0;
-    }
-    if (!affected)
-        return DISCO_OK;
-    if (dropped < f->n_entries) {
-        if ((rc = rewrite(db, f, cut, &got, &empty, st)) != DISCO_OK)
-            return rc;
-        *removed += got;
-        return empty ? drop_file(db, f, st) : DISCO_OK;
-    }
-    if ((rc = drop_file(db, f, st)) == DISCO_OK)
-        *removed += count;
-    return rc;
 }

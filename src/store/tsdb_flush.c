@@ -5,13 +5,15 @@
  *   1. rollups: buckets completed since the last flush are aggregated
  *      and written (through the log) into their rollup series
  *   2. each series gives its points older than (newest - out-of-order
- *      window), or all of them on an explicit flush
+ *      window), or all of them on an explicit flush or when the series is
+ *      idle (its newest point is older than the store's newest minus the
+ *      window)
  *   3. those points become chunk file N (temp + fsync + rename + fsync dir)
  *      and leave the head
  *   4. series.idx is rewritten when the registry changed
  *   5. the log is replaced by one checkpoint segment holding the head's
  *      remaining points (WRITE records without series definitions)
- *   6. retention
+ *   6. retention, then merges of small chunk files (tsdb_compact.c)
  *
  * A crash before 5 leaves the old log, which replays points that are also
  * in file N: the head then wins over the file with the same values, and
@@ -30,23 +32,46 @@
 
 #define CKPT_POINTS 65536 /* points per checkpoint record */
 
-/* The head points of `s` that a flush moves: all, or those older than its window. */
-static size_t flushable(const disco_tsdb *db, const tsdb_series *s, int all)
+/* Series whose newest point is older than this are idle (nothing came
+ * within a window of the store's newest point), so a flush takes all their
+ * points; a late point after that still works: it goes to a newer file. */
+static int64_t idle_before(const disco_tsdb *db)
 {
-    if (all)
+    int64_t newest = INT64_MIN;
+
+    for (size_t i = 0; i < db->all.n; i++) {
+        const tsdb_series *s = disco__series_by_id(db, db->all.v[i]);
+        if (s->newest > newest)
+            newest = s->newest;
+    }
+    return tsdb_sub_sat(newest, db->cfg.ooo_window_ms);
+}
+
+int64_t disco__flush_mark(const disco_tsdb *db, const tsdb_series *s, int all, int64_t idle)
+{
+    if (all || s->newest < idle)
+        return s->newest;
+    return tsdb_sub_sat(s->newest, db->cfg.ooo_window_ms);
+}
+
+/* The head points of `s` that a flush moves: those before its mark, or all. */
+static size_t flushable(const disco_tsdb *db, const tsdb_series *s, int all, int64_t idle)
+{
+    if (all || s->newest < idle)
         return s->n;
-    return disco__head_lower_bound(s, tsdb_sub_sat(s->newest, db->cfg.ooo_window_ms));
+    return disco__head_lower_bound(s, disco__flush_mark(db, s, all, idle));
 }
 
 static int plan(disco_tsdb *db, int all, tsdb_flush_item **items, size_t *n, disco_status *st)
 {
+    int64_t idle = idle_before(db);
     size_t cap = 0;
 
     *items = NULL;
     *n = 0;
     for (size_t i = 0; i < db->all.n; i++) {
         tsdb_series *s = disco__series_by_id(db, db->all.v[i]);
-        size_t k = s->n ? flushable(db, s, all) : 0;
+        size_t k = s->n ? flushable(db, s, all, idle) : 0;
         if (!k)
             continue;
         if (*n == cap) {
@@ -123,10 +148,7 @@ static int move_to_chunks(disco_tsdb *db, int all, size_t *moved, disco_status *
 
     *moved = 0;
     if (rc == DISCO_OK && n) {
-        /* The log must hold every point before they leave the head. */
-        rc = disco__wal_commit(&db->wal, disco__wal_appended(&db->wal), 0, st);
-        if (rc == DISCO_OK)
-            rc = disco__chunks_write(db, items, n, st);
+        rc = disco__chunks_write(db, items, n, st);
         for (size_t i = 0; rc == DISCO_OK && i < n; i++) {
             disco__head_drop_front(db, items[i].s, items[i].k);
             *moved += items[i].k;
@@ -142,7 +164,11 @@ int disco__flush_locked(disco_tsdb *db, int all, disco_status *st)
     int rc = disco__wal_usable(&db->wal, st);
 
     if (rc == DISCO_OK)
-        rc = disco__rollup_run(db, all, st);
+        rc = disco__rollup_run(db, all, idle_before(db), st);
+    /* rollup points and series must be in the log before series.idx or a
+     * chunk file speaks of them */
+    if (rc == DISCO_OK)
+        rc = disco__wal_commit(&db->wal, disco__wal_appended(&db->wal), 0, st);
     if (rc == DISCO_OK)
         rc = move_to_chunks(db, all, &moved, st);
     if (rc == DISCO_OK && db->registry_dirty)
@@ -151,6 +177,8 @@ int disco__flush_locked(disco_tsdb *db, int all, disco_status *st)
         rc = disco__wal_checkpoint(&db->wal, ckpt_head, db, st);
     if (rc == DISCO_OK && db->cfg.retention_ms > 0)
         rc = disco__retention_locked(db, disco_time_now_ms(), NULL, st);
+    if (rc == DISCO_OK)
+        rc = disco__compact_locked(db, st);
     db->flush_at = db->head_points + db->cfg.head_flush_points;
     return rc;
 }

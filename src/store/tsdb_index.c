@@ -369,7 +369,7 @@ static void index_remove(disco_tsdb *db, tsdb_series *s)
         disco__map_del(&db->by_key, s->key);
     disco__ids_remove(&s->metric->series, s->id);
     disco__ids_remove(&db->all, s->id);
-    json_object_foreach(s->tags, k, v) {
+    json_object_foreach (s->tags, k, v) {
         tag_remove(db, k, json_string_value(v), s->id);
     }
 }
@@ -383,7 +383,7 @@ static int index_add(disco_tsdb *db, tsdb_series *s)
         disco__ids_add(&s->metric->series, s->id) != DISCO_OK ||
         disco__ids_add(&db->all, s->id) != DISCO_OK)
         return DISCO_ERR_NOMEM;
-    json_object_foreach(s->tags, k, v) {
+    json_object_foreach (s->tags, k, v) {
         if (tag_add(db, k, json_string_value(v), s->id) != DISCO_OK)
             return DISCO_ERR_NOMEM;
     }
@@ -439,7 +439,8 @@ int disco__series_add(disco_tsdb *db, uint32_t id, const char *metric, const jso
 
     if (rc != DISCO_OK)
         return rc;
-    if (id == UINT32_MAX || slots_reserve(db, id) != DISCO_OK || !(s = series_new(id, m, tags, key)))
+    if (id == UINT32_MAX || slots_reserve(db, id) != DISCO_OK ||
+        !(s = series_new(id, m, tags, key)))
         return disco_status_set(st, DISCO_ERR_NOMEM, NULL, "out of memory adding series %s", key);
     DISCO_ASSERT(db->series[id] == NULL);
     db->series[id] = s;
@@ -553,8 +554,9 @@ static int regex_compile(regex_t *re, const char *key, const char *value, disco_
     free(anchored);
     if (e != 0) {
         regerror(e, NULL, err, sizeof err);
-        return disco_status_set(st, DISCO_ERR_INVAL, "matchers", "matcher on tag '%s': regex '%s': %s",
-                                key, disco__quote(value, q), err);
+        return disco_status_set(st, DISCO_ERR_INVAL, "matchers",
+                                "matcher on tag '%s': regex '%s': %s", key, disco__quote(value, q),
+                                err);
     }
     return DISCO_OK;
 }
@@ -678,7 +680,8 @@ int disco__select(disco_tsdb *db, const disco_ts_selector *sel, tsdb_ids *out, d
 static const struct {
     const char *text;
     disco_ts_match_op op;
-} match_ops[] = {{"=~", DISCO_TS_RE}, {"!=", DISCO_TS_NE}, {"!~", DISCO_TS_NRE}, {"=", DISCO_TS_EQ}};
+} match_ops[] = {
+    {"=~", DISCO_TS_RE}, {"!=", DISCO_TS_NE}, {"!~", DISCO_TS_NRE}, {"=", DISCO_TS_EQ}};
 
 static int parse_one(const char *s, disco_ts_matcher *m, disco_status *st)
 {
@@ -711,7 +714,7 @@ static int parse_object(const json_t *exprs, disco_ts_matcher *out, size_t *n, d
     const char *k;
     json_t *v;
 
-    json_object_foreach((json_t *)exprs, k, v) {
+    json_object_foreach ((json_t *)exprs, k, v) {
         if (!json_is_string(v) || !check_key(k, strlen(k)))
             return disco_status_set(st, DISCO_ERR_INVAL, "matchers",
                                     "matcher on tag '%.64s': needs a valid key and a string value",
@@ -734,8 +737,8 @@ int disco_ts_matchers_parse(const json_t *exprs, disco_ts_matcher *out, size_t c
         return disco_status_set(st, DISCO_ERR_INVAL, "matchers",
                                 "matchers: expected an array of strings like \"key=value\"");
     if (count > cap)
-        return disco_status_set(st, DISCO_ERR_LIMIT, "matchers", "%zu matchers: at most %zu",
-                                count, cap);
+        return disco_status_set(st, DISCO_ERR_LIMIT, "matchers", "%zu matchers: at most %zu", count,
+                                cap);
     if (json_is_object(exprs))
         return parse_object(exprs, out, n, st);
     for (size_t i = 0; i < count; i++) {

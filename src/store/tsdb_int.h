@@ -6,7 +6,8 @@
  *   tsdb_meta.c       series.idx: snapshot of the registry and metric definitions
  *   tsdb_wal.c        write-ahead log: segments, records, group commit, replay
  *   tsdb_head.c       in-memory points of each series; the write path
- *   tsdb_chunks.c     chunk files: write, load, rewrite
+ *   tsdb_chunks.c     chunk files: format, write, load, map
+ *   tsdb_compact.c    chunk files rewritten: cuts (deletes, retention), merges
  *   tsdb_flush.c      flush (head -> chunk file) and the log checkpoint
  *   tsdb_read.c       reads: chunks and head merged, newest wins
  *   tsdb_retention.c  retention by age and range deletes
@@ -21,16 +22,18 @@
  *   after the last flush.
  *
  *   Chunk files are numbered in the order they were written and keep their
- *   number when rewritten (delete, retention). Chunks may overlap in time
+ *   number when rewritten (delete, retention); a merge of consecutive
+ *   files takes the highest of their numbers. Chunks may overlap in time
  *   (an explicit flush moves everything, and a later out-of-order point
  *   goes to the head and then to a newer file): a read merges and, on
  *   equal timestamps, the head wins over files and a newer file over an
  *   older one, which is exactly "the last write wins".
  *
  *   Locks: db->lock is a writer-preferring rwlock; writes, defines,
- *   flushes, deletes and retention hold it for writing, readers for
- *   reading. The log has its own mutex so that writers wait for fsync
- *   outside db->lock and share it (group commit).
+ *   flushes (also those a write triggers), deletes and retention hold it
+ *   for writing, readers for reading (per series, in disco_tsdb_read).
+ *   The log has its own mutex so that writers wait for fsync outside
+ *   db->lock and share it (group commit). Order: db->lock, then the log's.
  */
 #ifndef DISCO_TSDB_INT_H
 #define DISCO_TSDB_INT_H
@@ -264,7 +267,8 @@ typedef struct tsdb_wal {
     disco_tsdb_fsync policy;
     int64_t interval_ms;
     pthread_mutex_t mu;
-    pthread_cond_t cv;
+    pthread_cond_t cv;      /* a leader finished */
+    pthread_cond_t stop_cv; /* the syncer is to stop */
     tsdb_buf pend, spare;   /* records appended / the buffer being written */
     uint64_t lsn_appended;  /* bytes ever appended */
     uint64_t lsn_written;   /* ... handed to the kernel */
@@ -272,18 +276,17 @@ typedef struct tsdb_wal {
     int busy;               /* a leader is writing (or a checkpoint runs) */
     int failed;             /* a write failed: no more appends */
     char failed_msg[256];
-    int fd;                 /* current segment */
+    int fd; /* current segment */
     uint64_t seg_seq, seg_bytes;
     uint64_t *segs; /* live segments, ascending */
     size_t n_segs, cap_segs;
     uint64_t old_bytes; /* bytes of the live segments before the current */
     pthread_t syncer;   /* with FSYNC_INTERVAL */
     int syncer_running, stop;
-    int sync_requested;
 } tsdb_wal;
 
-typedef int (*tsdb_wal_fn)(void *user, uint8_t type, const uint8_t *p, size_t len,
-                           const char *seg, uint64_t off, disco_status *st);
+typedef int (*tsdb_wal_fn)(void *user, uint8_t type, const uint8_t *p, size_t len, const char *seg,
+                           uint64_t off, disco_status *st);
 
 int disco__wal_open(tsdb_wal *w, int dbdirfd, const char *dbdir, const disco_tsdb_config *cfg,
                     disco_status *st);
@@ -303,8 +306,7 @@ int disco__wal_usable(tsdb_wal *w, disco_status *st);
 typedef struct tsdb_ckpt tsdb_ckpt;
 typedef int (*tsdb_ckpt_fn)(void *user, tsdb_ckpt *c, disco_status *st);
 /* Appends a record to a checkpoint being written. */
-int disco__wal_ckpt_put(tsdb_ckpt *c, uint8_t type, const uint8_t *p, size_t len,
-                        disco_status *st);
+int disco__wal_ckpt_put(tsdb_ckpt *c, uint8_t type, const uint8_t *p, size_t len, disco_status *st);
 /* Writes a checkpoint segment from `fn`'s records, then drops older segments. */
 int disco__wal_checkpoint(tsdb_wal *w, tsdb_ckpt_fn fn, void *user, disco_status *st);
 uint64_t disco__wal_bytes(tsdb_wal *w);
@@ -362,6 +364,8 @@ struct disco_tsdb {
     /* scratch of the write path (under the write lock) */
     void *wscratch;
     size_t wscratch_cap;
+    uint32_t *wperm; /* sample indexes grouped by series */
+    size_t wperm_cap;
     tsdb_rbuf wrbuf;
 };
 
@@ -396,8 +400,8 @@ void disco__index_free(disco_tsdb *db);
 size_t disco__series_def_size(const char *metric, const json_t *tags);
 uint8_t *disco__series_def_put(uint8_t *p, uint32_t id, const char *metric, const json_t *tags);
 /* Parses one definition at p[0..len); *used gets its size. CORRUPT (no message) when bad. */
-int disco__series_def_get(const uint8_t *p, size_t len, uint32_t *id, char *metric,
-                          json_t **tags, size_t *used);
+int disco__series_def_get(const uint8_t *p, size_t len, uint32_t *id, char *metric, json_t **tags,
+                          size_t *used);
 /* Metric definitions in DEFINE log records and in series.idx. */
 size_t disco__metric_def_size(const char *name, const char *rules);
 uint8_t *disco__metric_def_put(uint8_t *p, const char *name, const disco_ts_precision *prec,
@@ -427,8 +431,8 @@ void disco__head_free(disco_tsdb *db, tsdb_series *s);
 int disco__write_points(disco_tsdb *db, tsdb_series *s, int is_new, const int64_t *ts,
                         const double *v, size_t n, disco_status *st);
 /* Replays a WRITE record. */
-int disco__replay_write(disco_tsdb *db, const uint8_t *p, size_t len, const char *seg,
-                        uint64_t off, disco_status *st);
+int disco__replay_write(disco_tsdb *db, const uint8_t *p, size_t len, const char *seg, uint64_t off,
+                        disco_status *st);
 /* Newest point and chunk bounds of a series, from its chunks and head. */
 void disco__series_refresh(tsdb_series *s);
 
@@ -445,6 +449,42 @@ int disco__chunks_load(disco_tsdb *db, disco_status *st);
 /* Gives each series its chunks from the loaded files (after the log is replayed). */
 int disco__chunks_attach(disco_tsdb *db, disco_status *st);
 
+/* Writing a chunk file as <seq>.tmp, then renaming it <seq>.dtc. */
+typedef struct tsdb_cwriter {
+    disco_tsdb *db;
+    uint64_t seq;
+    int fd, committed;
+    tsdb_buf buf;
+    uint64_t flushed; /* bytes written before buf */
+    tsdb_centry *entries;
+    size_t n, cap;
+    uint8_t *enc;
+    size_t enc_cap;
+} tsdb_cwriter;
+
+int disco__cw_open(tsdb_cwriter *w, disco_tsdb *db, uint64_t seq, disco_status *st);
+/* Encodes n points of a series as one chunk. */
+int disco__cw_encode(tsdb_cwriter *w, uint32_t series, const int64_t *ts, const double *v, size_t n,
+                     const disco_ts_precision *p, disco_status *st);
+/* Copies an encoded chunk as it is. */
+int disco__cw_copy(tsdb_cwriter *w, const tsdb_centry *e, const uint8_t *bytes, disco_status *st);
+/* Index, footer, fsync, rename over <seq>.dtc, fsync of the folder; maps the
+ * result into `f` (whose path the caller set). */
+int disco__cw_commit(tsdb_cwriter *w, tsdb_cfile *f, disco_status *st);
+void disco__cw_release(tsdb_cwriter *w, int remove_tmp);
+disco_ts_precision disco__centry_prec(const tsdb_centry *e);
+/* Gives `f` the contents of `nf` (the same number, rewritten). */
+int disco__chunks_replace(disco_tsdb *db, tsdb_cfile *f, tsdb_cfile *nf, disco_status *st);
+/* Unmaps a file and frees its index (not its path). */
+void disco__cfile_unmap(tsdb_cfile *f);
+/* Removes file `f` from disk and from the store. */
+int disco__chunks_drop(disco_tsdb *db, tsdb_cfile *f, disco_status *st);
+void disco__chunks_free(disco_tsdb *db);
+/* Decodes the chunk `r` into ts/v (room for r->count); CORRUPT names the file. */
+int disco__chunk_decode(const tsdb_cref *r, int64_t *ts, double *v, disco_status *st);
+
+/* ---- tsdb_compact.c -------------------------------------------------------------------- */
+
 /* What a rewrite removes: points of `ids` (NULL: every series) in [from, to). */
 typedef struct tsdb_cut {
     const tsdb_ids *ids;
@@ -454,19 +494,24 @@ typedef struct tsdb_cut {
 /* Rewrites (or removes) file `f` without the points `cut` covers. */
 int disco__chunks_cut(disco_tsdb *db, tsdb_cfile *f, const tsdb_cut *cut, uint64_t *removed,
                       disco_status *st);
-void disco__chunks_free(disco_tsdb *db);
-/* Decodes the chunk `r` into ts/v (room for r->count); CORRUPT names the file. */
-int disco__chunk_decode(const tsdb_cref *r, int64_t *ts, double *v, disco_status *st);
+/* Merges runs of small chunk files. */
+int disco__compact_locked(disco_tsdb *db, disco_status *st);
 
 /* ---- tsdb_flush.c ---------------------------------------------------------------------- */
 
 int disco__flush_locked(disco_tsdb *db, int all, disco_status *st);
+/* Points of `s` before this are final at a flush (`idle`: see tsdb_flush.c). */
+int64_t disco__flush_mark(const disco_tsdb *db, const tsdb_series *s, int all, int64_t idle);
 
 /* ---- tsdb_read.c ----------------------------------------------------------------------- */
 
 /* Points of `s` in [from, to), merged; arrays point into `rb`. */
-int disco__read_series(tsdb_series *s, int64_t from, int64_t to, tsdb_rbuf *rb,
-                       const int64_t **ts, const double **v, size_t *n, disco_status *st);
+int disco__read_series(tsdb_series *s, int64_t from, int64_t to, tsdb_rbuf *rb, const int64_t **ts,
+                       const double **v, size_t *n, disco_status *st);
+/* Points of `s` in chunk files numbered lo..hi, merged (newest file wins),
+ * into rb->ts and rb->v. */
+int disco__read_files(tsdb_series *s, uint64_t lo, uint64_t hi, tsdb_rbuf *rb, size_t *n,
+                      disco_status *st);
 void disco__rbuf_free(tsdb_rbuf *rb);
 /* Whether ts is stored in one of the series' chunks. */
 int disco__chunks_hold(disco_tsdb *db, tsdb_series *s, int64_t ts);
@@ -492,7 +537,7 @@ int disco__rollup_rules_parse(const char *metric, const json_t *rollups, tsdb_ru
 /* Whether `metric` is named like a rollup series (<metric>:<step>:<agg>). */
 int disco__rollup_named(const char *metric);
 /* Writes the rollup points of every bucket completed since the last flush. */
-int disco__rollup_run(disco_tsdb *db, int all, disco_status *st);
+int disco__rollup_run(disco_tsdb *db, int all, int64_t idle, disco_status *st);
 /* Progress of `step` (INT64_MIN: nothing rolled yet). */
 int64_t disco__rolled_get(const tsdb_series *s, int64_t step_ms);
 int disco__rolled_set(tsdb_series *s, int64_t step_ms, int64_t until);

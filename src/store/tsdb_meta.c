@@ -60,7 +60,7 @@ size_t disco__series_def_size(const char *metric, const json_t *tags)
     const char *k;
     json_t *v;
 
-    json_object_foreach((json_t *)tags, k, v) {
+    json_object_foreach ((json_t *)tags, k, v) {
         n += 4 + strlen(k) + strlen(json_string_value(v));
     }
     return n;
@@ -84,7 +84,7 @@ uint8_t *disco__series_def_put(uint8_t *p, uint32_t id, const char *metric, cons
     p = put_str16(p + 4, metric);
     tsdb_put16(p, (uint16_t)json_object_size(tags));
     p += 2;
-    json_object_foreach((json_t *)tags, k, v) {
+    json_object_foreach ((json_t *)tags, k, v) {
         p = put_str16(p, k);
         p = put_str16(p, json_string_value(v));
     }
@@ -107,8 +107,8 @@ static int get_str16(const uint8_t *p, size_t len, size_t *at, char *buf, size_t
     return memchr(buf, '\0', n) ? -1 : 0;
 }
 
-int disco__series_def_get(const uint8_t *p, size_t len, uint32_t *id, char *metric,
-                          json_t **tags, size_t *used)
+int disco__series_def_get(const uint8_t *p, size_t len, uint32_t *id, char *metric, json_t **tags,
+                          size_t *used)
 {
     char key[DISCO_TS_TAG_KEY_MAX + 1], val[DISCO_TS_TAG_VALUE_MAX + 1];
     size_t at = 4, nt;
@@ -405,8 +405,7 @@ static int read_series(meta_reader *r, disco_status *st)
     tsdb_series *s;
     int rc;
 
-    if (disco__series_def_get(r->p + r->at, r->len - r->at, &id, metric, &tags, &used) !=
-        DISCO_OK)
+    if (disco__series_def_get(r->p + r->at, r->len - r->at, &id, metric, &tags, &used) != DISCO_OK)
         return meta_bad(r, st, "bad series definition");
     key = disco_ts_series_key(metric, tags);
     if (!key)

@@ -22,60 +22,110 @@
 #include "tsdb_int.h"
 
 #include <stdlib.h>
+#include <sys/mman.h>
+
+#define HUGE_PAGE ((size_t)2 << 20)
+#define BIG_BYTES ((size_t)4 << 20) /* buffers from this size are mapped */
 
 /* ---- buffers -------------------------------------------------------------------- */
 
-static int grow(void **p, size_t n, size_t size)
+/* Room for n 8-byte items. Large buffers are mapped with huge pages
+ * asked for, so that a series of millions of points does not pay a page
+ * fault per 4 KiB; big_free() needs the same n. */
+static void *big_alloc(size_t n)
 {
-    void *np = realloc(*p, n * size);
+    size_t len = n * 8;
+    void *p;
 
-    if (!np)
-        return -1;
-    *p = np;
-    return 0;
+    if (len < BIG_BYTES)
+        return malloc(len ? len : 1);
+    len = (len + HUGE_PAGE - 1) / HUGE_PAGE * HUGE_PAGE;
+    p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED)
+        return NULL;
+    madvise(p, len, MADV_HUGEPAGE);
+    return p;
+}
+
+static void big_free(void *p, size_t n)
+{
+    size_t len = n * 8;
+
+    if (len < BIG_BYTES)
+        free(p);
+    else if (p)
+        munmap(p, (len + HUGE_PAGE - 1) / HUGE_PAGE * HUGE_PAGE);
+}
+
+/* A new array of n items for one of `old` (contents are not kept: every
+ * caller fills its buffers anew); *ok is cleared when out of memory. */
+static void *renew(void *p, size_t old, size_t n, int *ok)
+{
+    big_free(p, old);
+    p = big_alloc(n);
+    *ok &= p != NULL;
+    return p;
 }
 
 static int need_result(tsdb_rbuf *rb, size_t n, disco_status *st)
 {
+    int ok = 1;
+
     if (n <= rb->cap)
         return DISCO_OK;
-    if (grow((void **)&rb->ts, n, sizeof *rb->ts) || grow((void **)&rb->v, n, sizeof *rb->v))
-        return disco_status_set(st, DISCO_ERR_NOMEM, NULL, "out of memory for %zu points", n);
+    n += n / 4;
+    rb->ts = renew(rb->ts, rb->cap, n, &ok);
+    rb->v = renew(rb->v, rb->cap, n, &ok);
     rb->cap = n;
-    return DISCO_OK;
+    if (ok)
+        return DISCO_OK;
+    disco__rbuf_free(rb);
+    return disco_status_set(st, DISCO_ERR_NOMEM, NULL, "out of memory for %zu points", n);
 }
 
 static int need_merge(tsdb_rbuf *rb, size_t n, disco_status *st)
 {
+    int ok = 1;
+
     if (n <= rb->mcap)
         return DISCO_OK;
-    if (grow((void **)&rb->seq, n, sizeof *rb->seq) || grow((void **)&rb->seq2, n, sizeof *rb->seq2) ||
-        grow((void **)&rb->ts2, n, sizeof *rb->ts2) || grow((void **)&rb->v2, n, sizeof *rb->v2))
-        return disco_status_set(st, DISCO_ERR_NOMEM, NULL, "out of memory for %zu points", n);
+    n += n / 4;
+    rb->seq = renew(rb->seq, rb->mcap, n, &ok);
+    rb->seq2 = renew(rb->seq2, rb->mcap, n, &ok);
+    rb->ts2 = renew(rb->ts2, rb->mcap, n, &ok);
+    rb->v2 = renew(rb->v2, rb->mcap, n, &ok);
     rb->mcap = n;
-    return DISCO_OK;
+    if (ok)
+        return DISCO_OK;
+    disco__rbuf_free(rb);
+    return disco_status_set(st, DISCO_ERR_NOMEM, NULL, "out of memory for %zu points", n);
 }
 
 static int need_decode(tsdb_rbuf *rb, size_t n, disco_status *st)
 {
+    int ok = 1;
+
     if (n <= rb->dcap)
         return DISCO_OK;
-    if (grow((void **)&rb->dts, n, sizeof *rb->dts) || grow((void **)&rb->dv, n, sizeof *rb->dv))
-        return disco_status_set(st, DISCO_ERR_NOMEM, NULL, "out of memory for %zu points", n);
+    rb->dts = renew(rb->dts, rb->dcap, n, &ok);
+    rb->dv = renew(rb->dv, rb->dcap, n, &ok);
     rb->dcap = n;
-    return DISCO_OK;
+    if (ok)
+        return DISCO_OK;
+    disco__rbuf_free(rb);
+    return disco_status_set(st, DISCO_ERR_NOMEM, NULL, "out of memory for %zu points", n);
 }
 
 void disco__rbuf_free(tsdb_rbuf *rb)
 {
-    free(rb->ts);
-    free(rb->v);
-    free(rb->seq);
-    free(rb->seq2);
-    free(rb->ts2);
-    free(rb->v2);
-    free(rb->dts);
-    free(rb->dv);
+    big_free(rb->ts, rb->cap);
+    big_free(rb->v, rb->cap);
+    big_free(rb->seq, rb->mcap);
+    big_free(rb->seq2, rb->mcap);
+    big_free(rb->ts2, rb->mcap);
+    big_free(rb->v2, rb->mcap);
+    big_free(rb->dts, rb->dcap);
+    big_free(rb->dv, rb->dcap);
     memset(rb, 0, sizeof *rb);
 }
 
@@ -94,8 +144,8 @@ static size_t lower_bound(const int64_t *ts, size_t n, int64_t t)
 }
 
 /* Decodes chunk `r` into the scratch and narrows it to [from, to). */
-static int decode_slice(const tsdb_cref *r, int64_t from, int64_t to, tsdb_rbuf *rb,
-                        size_t *a, size_t *b, disco_status *st)
+static int decode_slice(const tsdb_cref *r, int64_t from, int64_t to, tsdb_rbuf *rb, size_t *a,
+                        size_t *b, disco_status *st)
 {
     int rc = need_decode(rb, r->count, st);
 
@@ -181,13 +231,15 @@ static void merge_in(tsdb_rbuf *rb, size_t *n, const int64_t *ts, const double *
         int take_old = j == m || (i < *n && rb->ts[i] < ts[j]);
         int same = !take_old && i < *n && rb->ts[i] == ts[j];
         if (take_old || (same && rb->seq[i] > seq)) {
-            rb->ts2[k] = rb->ts[i], rb->v2[k] = rb->v[i], rb->seq2[k] = rb->seq[i];
-            i++;
-            j += same;
+            rb->ts2[k] = rb->ts[i];
+            rb->v2[k] = rb->v[i];
+            rb->seq2[k] = rb->seq[i++];
+            j += (size_t)same;
         } else {
-            rb->ts2[k] = ts[j], rb->v2[k] = v[j], rb->seq2[k] = seq;
-            j++;
-            i += same;
+            rb->ts2[k] = ts[j];
+            rb->v2[k] = v[j++];
+            rb->seq2[k] = seq;
+            i += (size_t)same;
         }
     }
     memcpy(rb->ts + p, rb->ts2, k * sizeof *rb->ts);
@@ -196,18 +248,32 @@ static void merge_in(tsdb_rbuf *rb, size_t *n, const int64_t *ts, const double *
     *n = p + k;
 }
 
-static int read_merge(const tsdb_series *s, int64_t from, int64_t to, tsdb_rbuf *rb, size_t *n,
+/* Which sources a merge takes: a time range, chunk files lo..hi, the head or not. */
+typedef struct merge_scope {
+    int64_t from, to;
+    uint64_t lo, hi;
+    int head;
+} merge_scope;
+
+static int in_scope(const tsdb_cref *r, const merge_scope *sc)
+{
+    return r->t_last >= sc->from && r->t_first < sc->to && r->file->seq >= sc->lo &&
+           r->file->seq <= sc->hi;
+}
+
+static int read_merge(const tsdb_series *s, const merge_scope *sc, tsdb_rbuf *rb, size_t *n,
                       disco_status *st)
 {
-    size_t total = 0, ha = disco__head_lower_bound(s, from), hb = disco__head_lower_bound(s, to);
-    size_t a, b;
-    int head_done = ha == hb, rc;
+    size_t total = 0, ha = disco__head_lower_bound(s, sc->from), hb, a, b;
+    int head_done, rc;
 
+    hb = sc->head ? disco__head_lower_bound(s, sc->to) : ha;
+    head_done = ha == hb;
     for (size_t i = 0; i < s->n_chunks; i++)
-        if (s->chunks[i].t_last >= from && s->chunks[i].t_first < to)
-            total += s->chunks[i].count;
+        total += in_scope(&s->chunks[i], sc) ? s->chunks[i].count : 0;
     total += hb - ha;
-    if ((rc = need_result(rb, total, st)) != DISCO_OK || (rc = need_merge(rb, total, st)) != DISCO_OK)
+    if ((rc = need_result(rb, total, st)) != DISCO_OK ||
+        (rc = need_merge(rb, total, st)) != DISCO_OK)
         return rc;
     *n = 0;
     for (size_t i = 0; i <= s->n_chunks; i++) {
@@ -216,9 +282,9 @@ static int read_merge(const tsdb_series *s, int64_t from, int64_t to, tsdb_rbuf 
             merge_in(rb, n, s->ts + ha, s->v + ha, hb - ha, UINT64_MAX);
             head_done = 1;
         }
-        if (!r || r->t_last < from || r->t_first >= to)
+        if (!r || !in_scope(r, sc))
             continue;
-        if ((rc = decode_slice(r, from, to, rb, &a, &b, st)) != DISCO_OK)
+        if ((rc = decode_slice(r, sc->from, sc->to, rb, &a, &b, st)) != DISCO_OK)
             return rc;
         if (b > a)
             merge_in(rb, n, rb->dts + a, rb->dv + a, b - a, r->file->seq);
@@ -226,8 +292,16 @@ static int read_merge(const tsdb_series *s, int64_t from, int64_t to, tsdb_rbuf 
     return DISCO_OK;
 }
 
-int disco__read_series(tsdb_series *s, int64_t from, int64_t to, tsdb_rbuf *rb,
-                       const int64_t **ts, const double **v, size_t *n, disco_status *st)
+int disco__read_files(tsdb_series *s, uint64_t lo, uint64_t hi, tsdb_rbuf *rb, size_t *n,
+                      disco_status *st)
+{
+    merge_scope sc = {INT64_MIN, INT64_MAX, lo, hi, 0};
+
+    return read_merge(s, &sc, rb, n, st);
+}
+
+int disco__read_series(tsdb_series *s, int64_t from, int64_t to, tsdb_rbuf *rb, const int64_t **ts,
+                       const double **v, size_t *n, disco_status *st)
 {
     int merge = s->overlap || (s->n && s->n_chunks && s->ts[0] <= s->chunk_max);
     int rc;
@@ -237,7 +311,12 @@ int disco__read_series(tsdb_series *s, int64_t from, int64_t to, tsdb_rbuf *rb,
     *v = rb->v;
     if (from >= to)
         return DISCO_OK;
-    rc = merge ? read_merge(s, from, to, rb, n, st) : read_plain(s, from, to, rb, n, st);
+    if (merge) {
+        merge_scope sc = {from, to, 0, UINT64_MAX, 1};
+        rc = read_merge(s, &sc, rb, n, st);
+    } else {
+        rc = read_plain(s, from, to, rb, n, st);
+    }
     *ts = rb->ts;
     *v = rb->v;
     return rc;
@@ -338,16 +417,14 @@ static int series_entry(tsdb_series *s, const disco_ts_selector *sel, tsdb_rbuf 
 
     if (rc != DISCO_OK || !count)
         return rc;
-    e = json_pack("{s:s, s:O, s:I, s:I, s:I}", "metric", s->metric->name, "tags", s->tags,
-                  "points", (json_int_t)count, "first", (json_int_t)first, "last",
-                  (json_int_t)last);
+    e = json_pack("{s:s, s:O, s:I, s:I, s:I}", "metric", s->metric->name, "tags", s->tags, "points",
+                  (json_int_t)count, "first", (json_int_t)first, "last", (json_int_t)last);
     if (!e || json_array_append_new(arr, e) != 0)
         return disco_status_set(st, DISCO_ERR_NOMEM, NULL, "out of memory");
     return DISCO_OK;
 }
 
-int disco_tsdb_series(disco_tsdb *db, const disco_ts_selector *sel, json_t **out,
-                      disco_status *st)
+int disco_tsdb_series(disco_tsdb *db, const disco_ts_selector *sel, json_t **out, disco_status *st)
 {
     tsdb_ids ids = {0};
     tsdb_rbuf rb = {0};

@@ -79,8 +79,7 @@ int disco__retention_locked(disco_tsdb *db, int64_t now_ms, uint64_t *dropped, d
     return rc;
 }
 
-int disco_tsdb_apply_retention(disco_tsdb *db, int64_t now_ms, uint64_t *dropped,
-                               disco_status *st)
+int disco_tsdb_apply_retention(disco_tsdb *db, int64_t now_ms, uint64_t *dropped, disco_status *st)
 {
     int rc;
 
@@ -134,18 +133,39 @@ static int log_delete(disco_tsdb *db, const tsdb_ids *ids, int64_t from, int64_t
     return disco__wal_commit(&db->wal, lsn, 1, st);
 }
 
+/* Points the selected series hold in [from, to) (each timestamp once). */
+static int count_range(disco_tsdb *db, const tsdb_ids *ids, int64_t from, int64_t to,
+                       uint64_t *count, disco_status *st)
+{
+    const int64_t *ts;
+    const double *v;
+    size_t n;
+    int rc = DISCO_OK;
+
+    *count = 0;
+    for (size_t i = 0; rc == DISCO_OK && i < ids->n; i++) {
+        rc = disco__read_series(disco__series_by_id(db, ids->v[i]), from, to, &db->wrbuf, &ts, &v,
+                                &n, st);
+        *count += n;
+    }
+    return rc;
+}
+
 static int delete_locked(disco_tsdb *db, const disco_ts_selector *sel, uint64_t *deleted,
                          disco_status *st)
 {
     tsdb_ids ids = {0};
-    uint64_t max_seq = db->next_file_seq ? db->next_file_seq - 1 : 0, n = 0;
+    uint64_t max_seq = db->next_file_seq ? db->next_file_seq - 1 : 0, copies = 0;
     int rc = disco__select(db, sel, &ids, st);
 
-    if (rc == DISCO_OK && ids.n && sel->from < sel->to) {
+    *deleted = 0;
+    if (rc == DISCO_OK && ids.n && sel->from < sel->to)
+        rc = count_range(db, &ids, sel->from, sel->to, deleted, st);
+    if (rc == DISCO_OK && *deleted) {
         rc = log_delete(db, &ids, sel->from, sel->to, max_seq, st);
         if (rc == DISCO_OK) {
-            n = remove_from_heads(db, &ids, sel->from, sel->to);
-            rc = disco__delete_chunks(db, &ids, sel->from, sel->to, max_seq, &n, st);
+            remove_from_heads(db, &ids, sel->from, sel->to);
+            rc = disco__delete_chunks(db, &ids, sel->from, sel->to, max_seq, &copies, st);
         }
         for (size_t i = 0; i < ids.n; i++)
             disco__series_refresh(disco__series_by_id(db, ids.v[i]));
@@ -153,7 +173,6 @@ static int delete_locked(disco_tsdb *db, const disco_ts_selector *sel, uint64_t 
             rc = disco__forget_empty(db, &ids, st);
     }
     disco__ids_free(&ids);
-    *deleted = n;
     return rc;
 }
 
@@ -169,6 +188,8 @@ int disco_tsdb_delete(disco_tsdb *db, const disco_ts_selector *sel, uint64_t *de
     rc = disco__wal_usable(&db->wal, st);
     if (rc == DISCO_OK)
         rc = delete_locked(db, sel, &n, st);
+    if (rc != DISCO_OK)
+        n = 0;
     pthread_rwlock_unlock(&db->lock);
     if (deleted)
         *deleted = n;

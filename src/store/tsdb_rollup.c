@@ -12,7 +12,8 @@
  *   At each flush, every step of a series aggregates the buckets
  *   [k*step, (k+1)*step) that lie wholly before its watermark: the newest
  *   point minus the out-of-order window (nothing can arrive there any more),
- *   or the newest point itself on an explicit flush. The rollup point of a
+ *   or the newest point itself on an explicit flush or for an idle series
+ *   (tsdb_flush.c). The rollup point of a
  *   bucket has the bucket's start as its timestamp. Buckets are computed
  *   from the raw points (chunks and head) with the query layer's kernel, so
  *   a rollup equals the query with that step. Rollup points are written
@@ -52,7 +53,7 @@ static int parse_aggs(const char *metric, const char *step, const json_t *v, uns
                                 "rollups of %s: step '%s' needs an aggregation name or a list "
                                 "of them",
                                 metric, step);
-    json_array_foreach(v, i, e) {
+    json_array_foreach (v, i, e) {
         if ((rc = disco_ts_agg_parse(json_string_value(e), &bit, st)) != DISCO_OK)
             return rc;
         *aggs |= bit;
@@ -63,8 +64,7 @@ static int parse_aggs(const char *metric, const char *step, const json_t *v, uns
 static int check_step_text(const char *metric, const char *step, disco_status *st)
 {
     size_t n = strlen(step);
-    int ok = n > 0 && n < TSDB_STEP_TEXT_MAX &&
-             strlen(metric) + n + 9 <= DISCO_TS_METRIC_MAX;
+    int ok = n > 0 && n < TSDB_STEP_TEXT_MAX && strlen(metric) + n + 9 <= DISCO_TS_METRIC_MAX;
 
     for (size_t i = 0; ok && i < n; i++)
         ok = (step[i] >= '0' && step[i] <= '9') || (step[i] >= 'a' && step[i] <= 'z');
@@ -110,7 +110,8 @@ int disco__rollup_rules_parse(const char *metric, const json_t *rollups, tsdb_ru
 
     *rules = NULL;
     *n = 0;
-    if (!rollups || json_is_null(rollups) || (json_is_object(rollups) && !json_object_size(rollups)))
+    if (!rollups || json_is_null(rollups) ||
+        (json_is_object(rollups) && !json_object_size(rollups)))
         return DISCO_OK;
     if (!json_is_object(rollups))
         return disco_status_set(st, DISCO_ERR_INVAL, "rollups",
@@ -122,7 +123,7 @@ int disco__rollup_rules_parse(const char *metric, const json_t *rollups, tsdb_ru
                                 metric);
     if (!(out = calloc(json_object_size(rollups), sizeof *out)))
         return disco_status_set(st, DISCO_ERR_NOMEM, NULL, "out of memory");
-    json_object_foreach((json_t *)rollups, step, v) {
+    json_object_foreach ((json_t *)rollups, step, v) {
         if ((rc = parse_rule(metric, step, v, out, *n, st)) != DISCO_OK) {
             free(out);
             *n = 0;
@@ -188,14 +189,14 @@ int disco__rolled_set(tsdb_series *s, int64_t step_ms, int64_t until)
 /* ---- computing ---------------------------------------------------------------------- */
 
 typedef struct roll_out {
-    int64_t *ts;    /* bucket starts */
-    double *vals;   /* n_aggs values per bucket, agg-major */
+    int64_t *ts;  /* bucket starts */
+    double *vals; /* n_aggs values per bucket, agg-major */
     double *scratch;
     size_t nb, n_aggs;
 } roll_out;
 
-static int aggregate(const int64_t *ts, const double *v, size_t n, const tsdb_rule *r,
-                     roll_out *o, disco_status *st)
+static int aggregate(const int64_t *ts, const double *v, size_t n, const tsdb_rule *r, roll_out *o,
+                     disco_status *st)
 {
     double row[AGG_BITS];
     size_t i = 0;
@@ -308,7 +309,7 @@ static int roll_step(disco_tsdb *db, tsdb_series *s, const tsdb_rule *r, int64_t
     return rc;
 }
 
-int disco__rollup_run(disco_tsdb *db, int all, disco_status *st)
+int disco__rollup_run(disco_tsdb *db, int all, int64_t idle, disco_status *st)
 {
     tsdb_ids ids = {0};
     int rc = DISCO_OK;
@@ -318,7 +319,7 @@ int disco__rollup_run(disco_tsdb *db, int all, disco_status *st)
     for (size_t i = 0; rc == DISCO_OK && i < ids.n; i++) {
         tsdb_series *s = disco__series_by_id(db, ids.v[i]);
         const tsdb_metric *m = s->metric;
-        int64_t mark = all ? s->newest : tsdb_sub_sat(s->newest, db->cfg.ooo_window_ms);
+        int64_t mark = disco__flush_mark(db, s, all, idle);
         if (!m->n_rules || m->is_rollup || s->newest == INT64_MIN)
             continue;
         for (size_t j = 0; rc == DISCO_OK && j < m->n_rules; j++)

@@ -144,6 +144,7 @@ int disco__wal_open(tsdb_wal *w, int dbdirfd, const char *dbdir, const disco_tsd
     w->interval_ms = cfg->fsync_interval_ms;
     pthread_mutex_init(&w->mu, NULL);
     pthread_cond_init(&w->cv, NULL);
+    pthread_cond_init(&w->stop_cv, NULL);
     w->opened = 1;
     if (!(w->path = malloc(n)))
         return disco_status_set(st, DISCO_ERR_NOMEM, NULL, "out of memory");
@@ -341,8 +342,7 @@ int disco__wal_commit(tsdb_wal *w, uint64_t lsn, int force_sync, disco_status *s
             lead(w, sync);
     }
     if (w->failed)
-        rc = disco_status_set(st, DISCO_ERR_IO, "wal", "tsdb log %s: %s", w->path,
-                              w->failed_msg);
+        rc = disco_status_set(st, DISCO_ERR_IO, "wal", "tsdb log %s: %s", w->path, w->failed_msg);
     pthread_mutex_unlock(&w->mu);
     return rc;
 }
@@ -362,7 +362,7 @@ static void *syncer_main(void *arg)
             due.tv_sec++;
             due.tv_nsec -= 1000000000L;
         }
-        while (!w->stop && pthread_cond_timedwait(&w->cv, &w->mu, &due) != ETIMEDOUT)
+        while (!w->stop && pthread_cond_timedwait(&w->stop_cv, &w->mu, &due) != ETIMEDOUT)
             ;
         while (!w->stop && w->busy)
             pthread_cond_wait(&w->cv, &w->mu);
@@ -422,28 +422,49 @@ static void seg_drop(tsdb_wal *w, size_t i)
 }
 
 /* Reads segment headers; a last segment cut short at its creation is removed. */
+/* Reads the header of segment i: 0 good, 1 bad but nothing after it, 2 bad;
+ * a negative error when the file cannot be read. */
+static int seg_header(tsdb_wal *w, size_t i, uint16_t *flags, disco_status *st)
+{
+    char name[NAME_MAX_LEN];
+    uint8_t hdr[24];
+    struct stat sb;
+    ssize_t got;
+    int fd;
+
+    seg_name(w->segs[i], "log", name);
+    fd = openat(w->dirfd, name, O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || fstat(fd, &sb) != 0) {
+        int rc = disco_status_errno(st, errno, "wal", "tsdb: cannot open %s/%s", w->path, name);
+        if (fd >= 0)
+            close(fd);
+        return rc;
+    }
+    got = pread(fd, hdr, sizeof hdr, 0);
+    close(fd);
+    if (got == (ssize_t)sizeof hdr && header_decode(hdr, w->segs[i], flags) == 0)
+        return 0;
+    return (uint64_t)sb.st_size <= SEG_HDR ? 1 : 2;
+}
+
+/* Reads segment headers; a last segment cut short at its creation is removed. */
 static int seg_headers(tsdb_wal *w, int *ckpt, disco_status *st)
 {
     *ckpt = -1;
     for (size_t i = 0; i < w->n_segs; i++) {
         char name[NAME_MAX_LEN];
-        uint8_t hdr[24];
-        uint16_t flags;
-        int fd;
-        ssize_t got;
+        uint16_t flags = 0;
+        int r = seg_header(w, i, &flags, st);
 
+        if (r < 0)
+            return r;
         seg_name(w->segs[i], "log", name);
-        fd = openat(w->dirfd, name, O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-            return disco_status_errno(st, errno, "wal", "tsdb: cannot open %s/%s", w->path, name);
-        got = pread(fd, hdr, sizeof hdr, 0);
-        close(fd);
-        if (got == (ssize_t)sizeof hdr && header_decode(hdr, w->segs[i], &flags) == 0) {
+        if (r == 0) {
             if (flags & SEG_FLAG_CHECKPOINT)
                 *ckpt = (int)i;
             continue;
         }
-        if (i + 1 < w->n_segs || got == (ssize_t)sizeof hdr)
+        if (r == 2 || i + 1 < w->n_segs)
             return disco_status_set(st, DISCO_ERR_CORRUPT, "wal",
                                     "tsdb log %s/%s: bad segment header at offset 0", w->path,
                                     name);
@@ -518,11 +539,13 @@ static int replay_records(replay_ctx *rc, int fd, const uint8_t *map, size_t siz
                                     "tsdb log %s/%s: damaged record at offset %zu (checksum or "
                                     "length wrong, more data follows)",
                                     rc->w->path, rc->name, off);
-        DISCO_LOG_WARN("tsdb log %s/%s: torn record at offset %zu (%zu bytes) cut off",
-                       rc->w->path, rc->name, off, size - off);
+        DISCO_LOG_WARN("tsdb log %s/%s: torn record at offset %zu (%zu bytes) cut off", rc->w->path,
+                       rc->name, off, size - off);
         if (ftruncate(fd, (off_t)off) != 0 || fdatasync(fd) != 0)
-            return disco_status_errno(st, errno, "wal", "tsdb log %s/%s: cannot cut off the torn "
-                                      "tail", rc->w->path, rc->name);
+            return disco_status_errno(st, errno, "wal",
+                                      "tsdb log %s/%s: cannot cut off the torn "
+                                      "tail",
+                                      rc->w->path, rc->name);
         break;
     }
     rc->size = off < size ? off : size;
@@ -558,18 +581,28 @@ static int replay_segment(replay_ctx *rc, uint64_t seq, disco_status *st)
     return r;
 }
 
-static int start_segment(tsdb_wal *w, disco_status *st)
+/* Appends go to the last segment (after any repair), or to a new first one. */
+static int start_segment(tsdb_wal *w, uint64_t last_size, disco_status *st)
 {
-    uint64_t seq = w->n_segs ? w->segs[w->n_segs - 1] + 1 : 1;
-    char err[256];
-    int e = seg_create(w, seq, &w->fd, err, sizeof err);
+    char name[NAME_MAX_LEN], err[256];
+    int e;
 
-    if (e != 0)
-        return disco_status_errno(st, e, "wal", "tsdb log: %s", err);
-    if (segs_push(w, seq) != DISCO_OK)
-        return disco_status_set(st, DISCO_ERR_NOMEM, NULL, "out of memory");
-    w->seg_seq = seq;
-    w->seg_bytes = SEG_HDR;
+    if (w->n_segs) {
+        w->seg_seq = w->segs[w->n_segs - 1];
+        seg_name(w->seg_seq, "log", name);
+        w->fd = openat(w->dirfd, name, O_WRONLY | O_CLOEXEC);
+        if (w->fd < 0 || lseek(w->fd, (off_t)last_size, SEEK_SET) < 0)
+            return disco_status_errno(st, errno, "wal", "tsdb: cannot open %s/%s", w->path, name);
+        w->seg_bytes = last_size;
+        w->old_bytes -= last_size;
+    } else {
+        if ((e = seg_create(w, 1, &w->fd, err, sizeof err)) != 0)
+            return disco_status_errno(st, e, "wal", "tsdb log: %s", err);
+        if (segs_push(w, 1) != DISCO_OK)
+            return disco_status_set(st, DISCO_ERR_NOMEM, NULL, "out of memory");
+        w->seg_seq = 1;
+        w->seg_bytes = SEG_HDR;
+    }
     if (w->policy == DISCO_TSDB_FSYNC_INTERVAL) {
         if (pthread_create(&w->syncer, NULL, syncer_main, w) != 0)
             return disco_status_set(st, DISCO_ERR_INTERNAL, "wal", "tsdb: cannot start a thread");
@@ -595,7 +628,7 @@ int disco__wal_replay(tsdb_wal *w, tsdb_wal_fn fn, void *user, disco_status *st)
             return r;
         w->old_bytes += rc.size;
     }
-    return start_segment(w, st);
+    return start_segment(w, rc.size, st);
 }
 
 /* ---- checkpoints ------------------------------------------------------------------------- */
@@ -612,8 +645,7 @@ static int ckpt_flush(tsdb_ckpt *c, disco_status *st)
     return DISCO_OK;
 }
 
-int disco__wal_ckpt_put(tsdb_ckpt *c, uint8_t type, const uint8_t *p, size_t len,
-                        disco_status *st)
+int disco__wal_ckpt_put(tsdb_ckpt *c, uint8_t type, const uint8_t *p, size_t len, disco_status *st)
 {
     if (len + 1 >= REC_MAX || disco__tsdb_buf_reserve(&c->buf, REC_HDR + len) != DISCO_OK)
         return disco_status_set(st, DISCO_ERR_NOMEM, NULL, "out of memory for a checkpoint");
@@ -677,8 +709,9 @@ int disco__wal_checkpoint(tsdb_wal *w, tsdb_ckpt_fn fn, void *user, disco_status
     seq = w->seg_seq + 1;
     rc = ckpt_write(&c, seq, fn, user, st);
     if (rc == DISCO_OK)
-        rc = segs_push(w, seq) == DISCO_OK ? DISCO_OK
-                                          : disco_status_set(st, DISCO_ERR_NOMEM, NULL, "no memory");
+        rc = segs_push(w, seq) == DISCO_OK
+                 ? DISCO_OK
+                 : disco_status_set(st, DISCO_ERR_NOMEM, NULL, "no memory");
     if (rc != DISCO_OK) {
         seg_name(seq, "tmp", tmp);
         if (c.fd >= 0)
@@ -720,6 +753,7 @@ void disco__wal_close(tsdb_wal *w)
     if (w->syncer_running) {
         pthread_mutex_lock(&w->mu);
         w->stop = 1;
+        pthread_cond_broadcast(&w->stop_cv);
         pthread_cond_broadcast(&w->cv);
         pthread_mutex_unlock(&w->mu);
         pthread_join(w->syncer, NULL);
@@ -734,6 +768,7 @@ void disco__wal_close(tsdb_wal *w)
     free(w->path);
     pthread_mutex_destroy(&w->mu);
     pthread_cond_destroy(&w->cv);
+    pthread_cond_destroy(&w->stop_cv);
     memset(w, 0, sizeof *w);
     w->fd = w->dirfd = -1;
 }

@@ -208,8 +208,8 @@ static int header(csv *s, size_t row_off)
 
     if (s->ncells > DISCO_TS_TAGS_MAX + 3)
         return disco__tsformat_fail(s->c, row_off,
-                                    "%zu columns: at most metric, ts, value and %d tags",
-                                    s->ncells, DISCO_TS_TAGS_MAX);
+                                    "%zu columns: at most metric, ts, value and %d tags", s->ncells,
+                                    DISCO_TS_TAGS_MAX);
     s->ncols = s->ncells;
     for (size_t i = 0; i < s->ncells && rc == DISCO_OK; i++) {
         const csv_cell *cell = &s->cells[i];

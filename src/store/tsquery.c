@@ -34,8 +34,8 @@
 #define SELECT_SMALL 16
 #define DEFAULT_MAX_POINTS ((size_t)10000000)
 
-static const char *const agg_names[N_AGGS] = {"avg",   "min",  "max",    "sum", "count", "first",
-                                              "last",  "stddev", "p50", "p90", "p99"};
+static const char *const agg_names[N_AGGS] = {"avg",  "min",    "max", "sum", "count", "first",
+                                              "last", "stddev", "p50", "p90", "p99"};
 
 /* ---- the aggregation kernel ---------------------------------------------- */
 
@@ -344,8 +344,8 @@ static int64_t unit_ms(const char **p)
     static const struct {
         const char *name;
         int64_t ms;
-    } units[] = {{"ms", 1},         {"s", 1000},        {"m", 60000},
-                 {"h", 3600000},    {"d", 86400000},    {"w", 604800000}};
+    } units[] = {{"ms", 1},      {"s", 1000},     {"m", 60000},
+                 {"h", 3600000}, {"d", 86400000}, {"w", 604800000}};
 
     for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
         size_t len = strlen(units[i].name);
@@ -378,8 +378,7 @@ int disco_ts_step_parse(const char *text, int64_t *ms, disco_status *st)
 
     do {
         if ((got = read_count(&p, &n)) < 0)
-            return disco_status_set(st, DISCO_ERR_INVAL, "step", "step '%.64s' is too large",
-                                    t);
+            return disco_status_set(st, DISCO_ERR_INVAL, "step", "step '%.64s' is too large", t);
         if (!got)
             return disco_status_set(st, DISCO_ERR_INVAL, "step",
                                     "step '%.64s': expected a number at '%.16s' (e.g. 90s, 5m, "
@@ -392,13 +391,11 @@ int disco_ts_step_parse(const char *text, int64_t *ms, disco_status *st)
                                     "w)",
                                     t, p);
         if (n > (INT64_MAX - total) / unit)
-            return disco_status_set(st, DISCO_ERR_INVAL, "step", "step '%.64s' is too large",
-                                    t);
+            return disco_status_set(st, DISCO_ERR_INVAL, "step", "step '%.64s' is too large", t);
         total += n * unit;
     } while (*p);
     if (total <= 0)
-        return disco_status_set(st, DISCO_ERR_INVAL, "step", "step '%.64s' must be positive",
-                                t);
+        return disco_status_set(st, DISCO_ERR_INVAL, "step", "step '%.64s' must be positive", t);
     *ms = total;
     return DISCO_OK;
 }
@@ -654,11 +651,8 @@ static int on_series_raw(void *user, const disco_ts_series_info *s, const int64_
     if (!(obj = series_obj(r, s->metric, s->tags)))
         return nomem(r);
     points = json_object_get(obj, "points");
-    for (size_t i = 0; i < n && rc == DISCO_OK; i++) {
-        json_t *row = json_pack("[I, o]", (json_int_t)ts[i], num_json(v[i]));
-        if (!row || json_array_append_new(points, row))
-            rc = nomem(r);
-    }
+    for (size_t i = 0; i < n && rc == DISCO_OK; i++)
+        rc = append_row(r, points, ts[i], &v[i], 1);
     return finish_series(r, obj, s, rc);
 }
 
@@ -911,8 +905,8 @@ static int check_query(const disco_ts_query *q, disco_status *st)
                                 DISCO_TS_TAGS_MAX);
     for (size_t i = 0; i < q->n_group_by; i++)
         if (!q->group_by || !q->group_by[i] || !*q->group_by[i])
-            return disco_status_set(st, DISCO_ERR_INVAL, "group_by",
-                                    "group_by key %zu is empty", i + 1);
+            return disco_status_set(st, DISCO_ERR_INVAL, "group_by", "group_by key %zu is empty",
+                                    i + 1);
     return DISCO_OK;
 }
 
@@ -930,7 +924,8 @@ static int build_result(q_run *r, json_t **result)
 {
     json_t *series = json_array();
 
-    qsort(r->outs, r->n_outs, sizeof *r->outs, cmp_out);
+    if (r->n_outs > 1)
+        qsort(r->outs, r->n_outs, sizeof *r->outs, cmp_out);
     for (size_t i = 0; series && i < r->n_outs; i++) {
         json_t *obj = r->outs[i].obj;
         r->outs[i].obj = NULL;
@@ -946,7 +941,7 @@ static int build_result(q_run *r, json_t **result)
 static int run_query(q_run *r, disco_tsdb *db, json_t **result, disco_status *st)
 {
     const disco_ts_query *q = r->q;
-    disco_ts_read_fn fn = !q->step_ms       ? on_series_raw
+    disco_ts_read_fn fn = !q->step_ms     ? on_series_raw
                           : q->n_group_by ? on_series_grouped
                                           : on_series_stepped;
     int rc = disco_tsdb_read(db, &q->sel, fn, r, st);

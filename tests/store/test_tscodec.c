@@ -15,6 +15,7 @@
 
 #include <float.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -315,6 +316,55 @@ static void test_extreme_timestamps(void **state)
         t += (int64_t)gap;
     }
     roundtrip(p, 1000, &F64, NULL);
+}
+
+/* Zig-zag values at both ends of every bucket of the variable-length code. */
+static const uint64_t bucket_edges[] = {
+    0,
+    1,
+    8,
+    9,
+    72,
+    73,
+    584,
+    585,
+    8776,
+    8777,
+    1057352,
+    1057353,
+    1057353 + 0xFFFFFFFFull,
+    1057353 + 0x100000000ull,
+    (uint64_t)1 << 40,
+    3,
+};
+#define N_BUCKET_EDGES (sizeof bucket_edges / sizeof *bucket_edges)
+
+static int64_t unzigzag(uint64_t z)
+{
+    return (int64_t)(z >> 1) ^ -(int64_t)(z & 1);
+}
+
+/* Deltas of deltas (timestamps) and of values hitting each bucket edge, both signs. */
+static void test_bucket_edges(void **state)
+{
+    pts *p = *state;
+    int64_t delta = (int64_t)1 << 42, x = 0;
+    size_t n = 0;
+
+    p->ts[0] = 0;
+    p->v[0] = 0;
+    for (size_t i = 0; i < 2 * N_BUCKET_EDGES; i++) {
+        int64_t dod = unzigzag(bucket_edges[i / 2]) * (i % 2 ? -1 : 1);
+        delta += dod;
+        n++;
+        p->ts[n] = p->ts[n - 1] + delta;
+        x += dod;
+        p->v[n] = (double)x;
+    }
+    roundtrip(p, n + 1, &F64, NULL);
+    for (size_t i = 1; i <= n; i++) /* as deltas of values too */
+        p->v[i] = p->v[i - 1] + (double)unzigzag(bucket_edges[(i - 1) % N_BUCKET_EDGES]);
+    roundtrip(p, n + 1, &F64, NULL);
 }
 
 static void test_single_and_two_points(void **state)
@@ -634,6 +684,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_edge_values, pts_setup, pts_teardown),
         cmocka_unit_test_setup_teardown(test_float32_edges, pts_setup, pts_teardown),
         cmocka_unit_test_setup_teardown(test_extreme_timestamps, pts_setup, pts_teardown),
+        cmocka_unit_test_setup_teardown(test_bucket_edges, pts_setup, pts_teardown),
         cmocka_unit_test_setup_teardown(test_single_and_two_points, pts_setup, pts_teardown),
         cmocka_unit_test_setup_teardown(test_max_points, pts_setup, pts_teardown),
         cmocka_unit_test_setup_teardown(test_bound_holds, pts_setup, pts_teardown),

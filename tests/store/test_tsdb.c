@@ -182,6 +182,44 @@ static void test_round_trip_chunks(void **state)
     check_range(&f->got, 0, 500, 5000, 20);
 }
 
+/* A batch of many series is applied series by series: same result. */
+static void test_wide_batch(void **state)
+{
+    fixture *f = *state;
+    disco_ts_batch b;
+    disco_tsdb_write_result r;
+    char tags[32];
+
+    open_db(f);
+    assert_int_equal(disco_ts_batch_init(&b), DISCO_OK);
+    for (int i = 0; i < 50; i++)
+        for (int s = 0; s < 100; s++) {
+            snprintf(tags, sizeof tags, "{\"s\":\"%03d\"}", s);
+            tt_add(&b, "wide", tags, (i * 7) % 50, s * 1000 + i); /* shuffled times */
+            if (i == 10)
+                tt_add(&b, "wide", tags, 3, -s); /* overwritten when t = 3 comes (i = 29) */
+        }
+    assert_int_equal(disco_tsdb_write(f->db, &b, &r, NULL), DISCO_OK);
+    disco_ts_batch_release(&b);
+    assert_int_equal(r.written, 5100);
+    assert_int_equal(r.new_series, 100);
+    assert_int_equal(r.replaced, 100);
+    for (int pass = 0; pass < 2; pass++) {
+        tt_read(f->db, "wide", NULL, INT64_MIN, INT64_MAX, &f->got);
+        assert_int_equal(f->got.series, 100);
+        assert_int_equal(f->got.n, 100 * 50);
+        for (int s = 0; s < 100; s++)
+            for (int t = 0; t < 50; t++) {
+                int i = (t * 43) % 50; /* 7 * 43 = 1 mod 50 */
+                double want = s * 1000 + i;
+                assert_int_equal(f->got.ts[s * 50 + t], t);
+                if (f->got.v[s * 50 + t] != want)
+                    fail_msg("s %d t %d: %g, expected %g", s, t, f->got.v[s * 50 + t], want);
+            }
+        open_db(f);
+    }
+}
+
 static void test_auto_flush_reopen(void **state)
 {
     fixture *f = *state;
@@ -210,6 +248,60 @@ static void test_auto_flush_reopen(void **state)
     assert_int_equal(stat_int(f, "head_points"), 0);
     open_db(f);
     assert_int_equal(stat_int(f, "points"), 5 * 4000);
+}
+
+static void test_idle_series_flushed(void **state)
+{
+    fixture *f = *state;
+    json_t *o, *m;
+
+    f->cfg.ooo_window_ms = 1000;
+    f->cfg.head_flush_points = 500;
+    open_db(f);
+    put_range(f, "idle", NULL, 0, 50, 0, 1);
+    for (int i = 0; i < 100; i++)
+        put_range(f, "busy", NULL, i * 10, i * 10 + 10, 0, 100); /* to 99.9 s */
+    o = stats(f);
+    m = json_object_get(json_object_get(o, "metrics"), "idle");
+    assert_true(json_integer_value(json_object_get(m, "bytes")) > 0);         /* in a chunk file */
+    assert_true(json_integer_value(json_object_get(o, "head_points")) >= 10); /* busy's window */
+    json_decref(o);
+    /* a late point of the idle series still lands */
+    assert_int_equal(tt_put(f->db, "idle", NULL, 60, 1, NULL), DISCO_OK);
+    tt_read(f->db, "idle", NULL, INT64_MIN, INT64_MAX, &f->got);
+    assert_int_equal(f->got.n, 51);
+}
+
+static void test_small_files_merged(void **state)
+{
+    fixture *f = *state;
+    disco_ts_selector all = {"ep", NULL, 0, 100, 200};
+    uint64_t n = 0;
+
+    f->cfg.head_flush_points = 1000;
+    f->cfg.ooo_window_ms = 100;
+    open_db(f);
+    for (int r = 0; r < 64; r++) { /* an explicit flush per "epoch" */
+        put_range(f, "ep", NULL, r * 10, r * 10 + 10, 0, 1);
+        if (r > 0) /* a late correction of the previous epoch */
+            assert_int_equal(tt_put(f->db, "ep", NULL, r * 10 - 5, -r, NULL), DISCO_OK);
+        flush(f);
+    }
+    assert_true(stat_int(f, "chunk_files") <= 8);
+    for (int pass = 0; pass < 2; pass++) {
+        tt_read(f->db, "ep", NULL, INT64_MIN, INT64_MAX, &f->got);
+        assert_int_equal(f->got.n, 640);
+        for (int64_t i = 0; i < 640; i++) {
+            int late = i % 10 == 5 && i < 630;
+            assert_int_equal(f->got.ts[i], i);
+            assert_true(f->got.v[i] == (late ? -(double)(i / 10 + 1) : value_of(i)));
+        }
+        open_db(f);
+    }
+    assert_int_equal(disco_tsdb_delete(f->db, &all, &n, NULL), DISCO_OK);
+    assert_int_equal(n, 100);
+    tt_read(f->db, "ep", NULL, INT64_MIN, INT64_MAX, &f->got);
+    assert_int_equal(f->got.n, 540);
 }
 
 /* ---- index and matchers ------------------------------------------------------------- */
@@ -314,7 +406,8 @@ static void test_series_and_tag_values(void **state)
     assert_int_equal(json_array_size(out), 1); /* host=a has nothing after 150 */
     e = json_array_get(out, 0);
     assert_string_equal(json_string_value(json_object_get(e, "metric")), "cpu");
-    assert_string_equal(json_string_value(json_object_get(json_object_get(e, "tags"), "host")), "b");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(e, "tags"), "host")),
+                        "b");
     assert_int_equal(json_integer_value(json_object_get(e, "points")), 7);
     assert_int_equal(json_integer_value(json_object_get(e, "first")), 150);
     assert_int_equal(json_integer_value(json_object_get(e, "last")), 210);
@@ -420,7 +513,7 @@ static void test_last_write_wins(void **state)
     put_check(f, 100, 3, 1);
     assert_true(value_at(f, 100) == 3);
 
-    flush(f);               /* 100 and 200 go to a chunk file */
+    flush(f);                /* 100 and 200 go to a chunk file */
     put_check(f, 100, 4, 1); /* the head overrides the file */
     put_check(f, 50, 5, 0);
     assert_true(value_at(f, 100) == 4);
@@ -477,10 +570,9 @@ static void test_precision(void **state)
     o = stats(f);
     m = json_object_get(json_object_get(o, "metrics"), "temp");
     assert_string_equal(json_string_value(json_object_get(m, "precision")), "decimal:2");
-    assert_string_equal(
-        json_string_value(json_object_get(json_object_get(json_object_get(o, "metrics"), "f"),
-                                          "precision")),
-        "float32");
+    assert_string_equal(json_string_value(json_object_get(
+                            json_object_get(json_object_get(o, "metrics"), "f"), "precision")),
+                        "float32");
     json_decref(o);
 }
 
@@ -674,8 +766,7 @@ static void test_rollups(void **state)
 
     put_seconds(f, 18, 24); /* to 230 s: 1m [120,180) completes */
     flush(f);
-    expect_points(f, "loss:1m:avg", 3, (int64_t[]){0, 60000, 120000},
-                  (double[]){2.5, 8.5, 14.5});
+    expect_points(f, "loss:1m:avg", 3, (int64_t[]){0, 60000, 120000}, (double[]){2.5, 8.5, 14.5});
     expect_points(f, "loss:2m:count", 1, (int64_t[]){0}, (double[]){12});
 
     /* a late point inside the window reopens its buckets */
@@ -859,7 +950,10 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_round_trip_head, setup, teardown),
         cmocka_unit_test_setup_teardown(test_round_trip_chunks, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_wide_batch, setup, teardown),
         cmocka_unit_test_setup_teardown(test_auto_flush_reopen, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_idle_series_flushed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_small_files_merged, setup, teardown),
         cmocka_unit_test_setup_teardown(test_matchers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_matcher_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_series_and_tag_values, setup, teardown),
