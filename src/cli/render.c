@@ -151,7 +151,7 @@ static void render_series_block(FILE *out, const json_t *series)
     for (c = 0; c < json_array_size(cols); c++)
         fprintf(out, c == 0 ? "%-24s" : "  %14s", json_string_value(json_array_get(cols, c)));
     fprintf(out, "\n");
-    json_array_foreach(pts, i, row) {
+    json_array_foreach (pts, i, row) {
         char when[DISCO_TIME_ISO_MAX];
         disco_time_format_iso(json_integer_value(json_array_get(row, 0)), when);
         fprintf(out, "%-24s", when);
@@ -178,7 +178,7 @@ static void render_ts(FILE *out, const json_t *result)
     size_t i;
     json_t *s;
 
-    json_array_foreach(series, i, s) {
+    json_array_foreach (series, i, s) {
         if (i)
             fprintf(out, "\n");
         render_series_block(out, s);

@@ -10,8 +10,7 @@
 
 #include <string.h>
 
-int disco_metric_find(disco_catalog *cat, const char *name, disco_resource *out,
-                      disco_status *st)
+int disco_metric_find(disco_catalog *cat, const char *name, disco_resource *out, disco_status *st)
 {
     disco_resource_list l = {0};
     json_t *tags = json_pack("{s:s}", "metric", name);
@@ -20,8 +19,8 @@ int disco_metric_find(disco_catalog *cat, const char *name, disco_resource *out,
 
     json_decref(tags);
     if (rc == DISCO_OK && l.count == 0)
-        rc = disco_status_set(st, DISCO_ERR_NOTFOUND, "metric", "metric '%s': no such metric",
-                              name);
+        rc =
+            disco_status_set(st, DISCO_ERR_NOTFOUND, "metric", "metric '%s': no such metric", name);
     if (rc == DISCO_OK && out) {
         *out = l.items[0];
         memset(&l.items[0], 0, sizeof l.items[0]);
@@ -86,8 +85,8 @@ int disco_metric_create(disco_catalog *cat, disco_tsdb *db, const disco_metric_s
         return rc;
     meta = metric_metadata(spec, &p);
     tags = metric_tags(spec);
-    disco_resource_spec rs = {.type = "metric", .tags = tags, .metadata = meta,
-                              .owner = spec->owner};
+    disco_resource_spec rs = {
+        .type = "metric", .tags = tags, .metadata = meta, .owner = spec->owner};
     rc = disco_catalog_create(cat, &rs, out, st);
     json_decref(meta);
     json_decref(tags);
@@ -125,7 +124,7 @@ static int register_batch(disco_catalog *cat, const disco_ts_batch *b, const cha
     size_t i;
     int rc = DISCO_OK;
 
-    json_array_foreach(b->series, i, s) {
+    json_array_foreach (b->series, i, s) {
         const char *name = json_string_value(json_object_get(s, "metric"));
         if (json_object_get(seen, name))
             continue;

@@ -88,7 +88,8 @@ static const char *format_from_path(const char *path)
 
     if (dot && strcmp(dot, ".csv") == 0)
         return "csv";
-    if (dot && (strcmp(dot, ".lp") == 0 || strcmp(dot, ".line") == 0 || strcmp(dot, ".influx") == 0))
+    if (dot &&
+        (strcmp(dot, ".lp") == 0 || strcmp(dot, ".line") == 0 || strcmp(dot, ".influx") == 0))
         return "line";
     return "json";
 }
@@ -177,8 +178,8 @@ static int aggs_from(const json_t *list, unsigned *aggs, disco_status *st)
     return DISCO_OK;
 }
 
-static int query_from(const json_t *params, sel_params *sp, disco_ts_query *q,
-                      const char **group, disco_status *st)
+static int query_from(const json_t *params, sel_params *sp, disco_ts_query *q, const char **group,
+                      disco_status *st)
 {
     const char *step = disco__param_str(params, "step");
     int rc = selector_from(params, sp, st);
@@ -288,10 +289,12 @@ static json_t *tag_keys(const json_t *series)
     const char *k;
     size_t i;
 
-    json_array_foreach(series, i, s) {
-        json_object_foreach(json_object_get(s, "tags"), k, v) json_object_set(set, k, json_true());
+    json_array_foreach (series, i, s) {
+        json_object_foreach (json_object_get(s, "tags"), k, v)
+            json_object_set(set, k, json_true());
     }
-    json_object_foreach(set, k, v) json_array_append_new(keys, json_string(k));
+    json_object_foreach (set, k, v)
+        json_array_append_new(keys, json_string(k));
     json_decref(set);
     return keys;
 }
@@ -389,48 +392,80 @@ static const char *const units[] = {"ns", "us", "ms", "s", NULL};
 static const char *const time_forms[] = {"iso", "ms", NULL};
 
 #define P_SELECT(metric_flags)                                                                     \
-    {.name = "metric", .type = DISCO_P_STRING, .flags = (metric_flags) | DISCO_PARAM_POSITIONAL,   \
+    {.name = "metric",                                                                             \
+     .type = DISCO_P_STRING,                                                                       \
+     .flags = (metric_flags) | DISCO_PARAM_POSITIONAL,                                             \
      .help = "metric name"},                                                                       \
-        {.name = "where", .type = DISCO_P_STRINGS, .short_flag = 'w',                              \
+        {.name = "where",                                                                          \
+         .type = DISCO_P_STRINGS,                                                                  \
+         .short_flag = 'w',                                                                        \
          .help = "tag matchers: key=value, key!=value, key=~regex, key!~regex"},                   \
         {.name = "from", .type = DISCO_P_TIME, .help = "start (inclusive; ISO 8601 or Unix ms)"},  \
-        {.name = "to", .type = DISCO_P_TIME, .help = "end (exclusive; ISO 8601 or Unix ms)"}
+    {                                                                                              \
+        .name = "to", .type = DISCO_P_TIME, .help = "end (exclusive; ISO 8601 or Unix ms)"         \
+    }
 
 static const disco_param create_params[] = {
-    {.name = "name", .type = DISCO_P_STRING, .flags = DISCO_PARAM_REQUIRED | DISCO_PARAM_POSITIONAL,
+    {.name = "name",
+     .type = DISCO_P_STRING,
+     .flags = DISCO_PARAM_REQUIRED | DISCO_PARAM_POSITIONAL,
      .help = "metric name ([A-Za-z_:][A-Za-z0-9_:.-]*)"},
     {.name = "description", .type = DISCO_P_STRING, .short_flag = 'd', .help = "what it measures"},
     {.name = "unit", .type = DISCO_P_STRING, .short_flag = 'u', .help = "unit, e.g. seconds, nats"},
-    {.name = "precision", .type = DISCO_P_STRING, .def = "\"float64\"",
+    {.name = "precision",
+     .type = DISCO_P_STRING,
+     .def = "\"float64\"",
      .help = "float64, float32 or decimal:N (N decimal places); rounds on ingest"},
-    {.name = "aggregation_rules", .type = DISCO_P_OBJECT, .short_flag = 'r',
+    {.name = "aggregation_rules",
+     .type = DISCO_P_OBJECT,
+     .short_flag = 'r',
      .help = "rollups kept up to date, e.g. {\"1m\":\"avg\",\"1h\":[\"min\",\"max\"]}"},
     {.name = "tags", .type = DISCO_P_TAGS, .short_flag = 't', .help = "tags of the resource"},
     {0},
 };
 
 static const disco_param write_params[] = {
-    {.name = "file", .type = DISCO_P_PATH, .flags = DISCO_PARAM_POSITIONAL, .def = "\"-\"",
+    {.name = "file",
+     .type = DISCO_P_PATH,
+     .flags = DISCO_PARAM_POSITIONAL,
+     .def = "\"-\"",
      .help = "input file (\"-\": standard input)"},
-    {.name = "format", .type = DISCO_P_STRING, .choices = formats,
+    {.name = "format",
+     .type = DISCO_P_STRING,
+     .choices = formats,
      .help = "input format (default: from the file name, else json)"},
-    {.name = "metric", .type = DISCO_P_STRING, .short_flag = 'm',
+    {.name = "metric",
+     .type = DISCO_P_STRING,
+     .short_flag = 'm',
      .help = "metric for CSV input without a metric column"},
     {.name = "tags", .type = DISCO_P_TAGS, .short_flag = 't', .help = "tags added to every series"},
-    {.name = "precision", .type = DISCO_P_STRING, .choices = units, .def = "\"ns\"",
+    {.name = "precision",
+     .type = DISCO_P_STRING,
+     .choices = units,
+     .def = "\"ns\"",
      .help = "line protocol timestamp unit"},
     {0},
 };
 
 static const disco_param query_params[] = {
     P_SELECT(DISCO_PARAM_REQUIRED),
-    {.name = "step", .type = DISCO_P_STRING, .short_flag = 's',
+    {.name = "step",
+     .type = DISCO_P_STRING,
+     .short_flag = 's',
      .help = "bucket width, e.g. 1m, 1h (default: raw points)"},
-    {.name = "agg", .type = DISCO_P_STRINGS, .short_flag = 'a',
+    {.name = "agg",
+     .type = DISCO_P_STRINGS,
+     .short_flag = 'a',
      .help = "avg, min, max, sum, count, first, last, stddev, p50, p90, p99 (default avg)"},
-    {.name = "group_by", .type = DISCO_P_STRINGS, .short_flag = 'g',
+    {.name = "group_by",
+     .type = DISCO_P_STRINGS,
+     .short_flag = 'g',
      .help = "tag keys: aggregate series that agree on them together"},
-    {.name = "limit", .type = DISCO_P_INT, .flags = DISCO_PARAM_RANGE, .min = 1, .max = 1e9,
+    {.name = "limit",
+     .type = DISCO_P_INT,
+     .flags = DISCO_PARAM_RANGE,
+     .min = 1,
+     .max = 1e9,
      .help = "refuse results with more points than this (default 10000000)"},
     {0},
 };
@@ -445,9 +480,15 @@ static const disco_param delete_params[] = {P_SELECT(DISCO_PARAM_REQUIRED), {0}}
 
 static const disco_param export_params[] = {
     P_SELECT(0),
-    {.name = "output", .type = DISCO_P_PATH, .short_flag = 'o', .def = "\"-\"",
+    {.name = "output",
+     .type = DISCO_P_PATH,
+     .short_flag = 'o',
+     .def = "\"-\"",
      .help = "CSV file to write (\"-\": standard output)"},
-    {.name = "time", .type = DISCO_P_STRING, .choices = time_forms, .def = "\"iso\"",
+    {.name = "time",
+     .type = DISCO_P_STRING,
+     .choices = time_forms,
+     .def = "\"iso\"",
      .help = "timestamps as ISO 8601 or Unix milliseconds"},
     {0},
 };
@@ -455,24 +496,43 @@ static const disco_param export_params[] = {
 static const disco_param no_params[] = {{0}};
 
 const disco_op disco__ops_ts[] = {
-    {.name = "ts.create", .summary = "create a metric: unit, precision and rollup rules",
+    {.name = "ts.create",
+     .summary = "create a metric: unit, precision and rollup rules",
      .help = "Example:\n  disco ts create loss --unit nats --precision float32 "
              "--aggregation-rules '{\"1m\":\"avg\"}'",
-     .params = create_params, .flags = DISCO_OP_WRITES, .fn = op_create},
-    {.name = "ts.write", .summary = "write points from JSON, CSV or InfluxDB line protocol",
+     .params = create_params,
+     .flags = DISCO_OP_WRITES,
+     .fn = op_create},
+    {.name = "ts.write",
+     .summary = "write points from JSON, CSV or InfluxDB line protocol",
      .help = "A batch is stored whole or not at all; a malformed line names its line and "
              "column.\nExample:\n  telegraf ... | disco ts write --format line",
-     .params = write_params, .flags = DISCO_OP_WRITES | DISCO_OP_LONG, .fn = op_write},
-    {.name = "ts.query", .summary = "read points: raw, or aggregated by step and tags",
+     .params = write_params,
+     .flags = DISCO_OP_WRITES | DISCO_OP_LONG,
+     .fn = op_write},
+    {.name = "ts.query",
+     .summary = "read points: raw, or aggregated by step and tags",
      .help = "Example:\n  disco ts query loss --where run=a --step 1m --agg avg,p90",
-     .params = query_params, .fn = op_query},
-    {.name = "ts.list", .summary = "list series (or the values of a tag)",
-     .params = list_params, .columns = "metric,tags,points,first,last", .fn = op_list},
-    {.name = "ts.delete", .summary = "delete points of a metric in a time range",
-     .params = delete_params, .flags = DISCO_OP_WRITES, .fn = op_delete},
-    {.name = "ts.export", .summary = "export points as CSV", .params = export_params,
-     .flags = DISCO_OP_LONG, .fn = op_export},
-    {.name = "ts.stats", .summary = "series, points and bytes per point of the store",
-     .params = no_params, .fn = op_stats},
+     .params = query_params,
+     .fn = op_query},
+    {.name = "ts.list",
+     .summary = "list series (or the values of a tag)",
+     .params = list_params,
+     .columns = "metric,tags,points,first,last",
+     .fn = op_list},
+    {.name = "ts.delete",
+     .summary = "delete points of a metric in a time range",
+     .params = delete_params,
+     .flags = DISCO_OP_WRITES,
+     .fn = op_delete},
+    {.name = "ts.export",
+     .summary = "export points as CSV",
+     .params = export_params,
+     .flags = DISCO_OP_LONG,
+     .fn = op_export},
+    {.name = "ts.stats",
+     .summary = "series, points and bytes per point of the store",
+     .params = no_params,
+     .fn = op_stats},
     {0},
 };

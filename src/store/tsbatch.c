@@ -118,7 +118,7 @@ int disco_ts_check_tags(const json_t *tags, disco_status *st)
     if (json_object_size(tags) > DISCO_TS_TAGS_MAX)
         return disco_status_set(st, DISCO_ERR_INVAL, "tags", "more than %d tags on one series",
                                 DISCO_TS_TAGS_MAX);
-    json_object_foreach((json_t *)tags, k, v) {
+    json_object_foreach ((json_t *)tags, k, v) {
         if ((rc = check_tag_key(k, st)) || (rc = check_tag_value(k, v, st)))
             return rc;
     }
@@ -158,14 +158,15 @@ char *disco_ts_series_key(const char *metric, const json_t *tags)
     json_t *v;
     int bad = key_append(&buf, &len, &cap, metric, 0) || key_append(&buf, &len, &cap, "{", 0);
 
-    json_object_foreach((json_t *)tags, k, v) {
+    json_object_foreach ((json_t *)tags, k, v) {
         if (nk < DISCO_TS_TAGS_MAX)
             keys[nk++] = k;
     }
     qsort(keys, nk, sizeof keys[0], cmp_str);
     for (size_t i = 0; i < nk && !bad; i++) {
         bad = key_append(&buf, &len, &cap, i ? ",\"" : "\"", 0) ||
-              key_append(&buf, &len, &cap, keys[i], 1) || key_append(&buf, &len, &cap, "\"=\"", 0) ||
+              key_append(&buf, &len, &cap, keys[i], 1) ||
+              key_append(&buf, &len, &cap, "\"=\"", 0) ||
               key_append(&buf, &len, &cap, json_string_value(json_object_get(tags, keys[i])), 1) ||
               key_append(&buf, &len, &cap, "\"", 0);
     }

@@ -152,6 +152,8 @@ static int plan_ts(const int64_t *ts, size_t n, tsc_plan *pl, disco_status *st)
     return DISCO_OK;
 }
 
+#define PLAN_PREFIX 512 /* points sampled to choose between INT and XOR */
+
 static int all_identical(const double *v, size_t n)
 {
     uint64_t b0 = tsc_dbits(v[0]);
@@ -300,24 +302,48 @@ static uint64_t values_cost(const double *v, size_t n, const tsc_plan *pl, uint6
     return w.bits;
 }
 
+/*
+ * Whether INT beats the XOR mode in `pl` by a wide margin on a prefix of
+ * the chunk: then the full XOR trial is skipped (it would cost as much as
+ * encoding the chunk again). Either choice decodes exactly; this only
+ * trades a little size in rare chunks for encoding speed.
+ */
+static int int_clearly_smaller(const double *v, size_t n, unsigned d, int by_delta,
+                               const tsc_plan *pl)
+{
+    size_t m = n < PLAN_PREFIX ? n : PLAN_PREFIX;
+    uint64_t cost[2], xor_bits;
+
+    if (m == n)
+        return 0;
+    int_scan(v, m, d, cost);
+    xor_bits = values_cost(v, m, pl, UINT64_MAX);
+    return xor_bits > cost[by_delta] + cost[by_delta] / 4;
+}
+
 /* CONST, else the smallest of INT (both ways) and XOR32 or XOR64. */
 static void plan_values(const double *v, size_t n, const disco_ts_precision *p, tsc_plan *pl)
 {
     unsigned dmax = p->kind == DISCO_TS_DECIMAL ? (unsigned)p->decimals : DISCO__TSC_MAX_DECIMALS;
+    size_t m = n < PLAN_PREFIX ? n : PLAN_PREFIX;
+    uint64_t cost[2];
 
     pl->decimals = pl->by_delta = 0;
     if (all_identical(v, n)) {
         pl->v_mode = DISCO_TSCODEC_V_CONST;
         return;
     }
-    pl->v_mode = float32_exact(v, n) ? DISCO_TSCODEC_V_XOR32 : DISCO_TSCODEC_V_XOR64;
-    uint64_t cost[2];
+    /* The XOR width from a prefix first: a full check only if XOR may win. */
+    pl->v_mode = float32_exact(v, m) ? DISCO_TSCODEC_V_XOR32 : DISCO_TSCODEC_V_XOR64;
     int d = int_decimals(v, n, dmax, cost);
-    if (d < 0)
+    int by_delta = d >= 0 && cost[1] <= cost[0];
+    if (d >= 0 && int_clearly_smaller(v, n, (unsigned)d, by_delta, pl))
+        goto use_int;
+    if (pl->v_mode == DISCO_TSCODEC_V_XOR32 && m < n && !float32_exact(v + m, n - m))
+        pl->v_mode = DISCO_TSCODEC_V_XOR64;
+    if (d < 0 || values_cost(v, n, pl, cost[by_delta]) < cost[by_delta])
         return;
-    int by_delta = cost[1] <= cost[0];
-    if (values_cost(v, n, pl, cost[by_delta]) < cost[by_delta])
-        return;
+use_int:
     pl->v_mode = DISCO_TSCODEC_V_INT;
     pl->decimals = (uint8_t)d;
     pl->by_delta = (uint8_t)by_delta;

@@ -218,6 +218,7 @@ void disco_tsdb_close(disco_tsdb *db)
 {
     if (!db)
         return;
+    disco_pool_free(db->pool);
     disco__wal_close(&db->wal);
     disco__chunks_free(db);
     disco__index_free(db);

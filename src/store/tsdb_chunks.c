@@ -519,11 +519,20 @@ int disco__cw_open(tsdb_cwriter *w, disco_tsdb *db, uint64_t seq, disco_status *
     return cw_put(w, hdr, sizeof hdr, st);
 }
 
+int disco__cw_add_encoded(tsdb_cwriter *w, uint32_t series, const int64_t *ts, size_t n,
+                          const disco_ts_precision *p, const uint8_t *bytes, size_t len,
+                          disco_status *st)
+{
+    tsdb_centry e = {series,           (uint32_t)n,         ts[0], ts[n - 1], 0, (uint32_t)len,
+                     (uint8_t)p->kind, (uint8_t)p->decimals};
+
+    return cw_add(w, &e, bytes, st);
+}
+
 int disco__cw_encode(tsdb_cwriter *w, uint32_t series, const int64_t *ts, const double *v, size_t n,
                      const disco_ts_precision *p, disco_status *st)
 {
     size_t need = disco_tscodec_bound(n), len;
-    tsdb_centry e;
     int rc;
 
     if (need > w->enc_cap) {
@@ -535,9 +544,7 @@ int disco__cw_encode(tsdb_cwriter *w, uint32_t series, const int64_t *ts, const 
     }
     if ((rc = disco_tscodec_encode(ts, v, n, p, w->enc, w->enc_cap, &len, st)) != DISCO_OK)
         return rc;
-    e = (tsdb_centry){series,           (uint32_t)n,         ts[0], ts[n - 1], 0, (uint32_t)len,
-                      (uint8_t)p->kind, (uint8_t)p->decimals};
-    return cw_add(w, &e, w->enc, st);
+    return disco__cw_add_encoded(w, series, ts, n, p, w->enc, len, st);
 }
 
 /* Index, footer, fsync. */
@@ -637,22 +644,6 @@ int disco__cw_commit(tsdb_cwriter *w, tsdb_cfile *f, disco_status *st)
     return DISCO_OK;
 }
 
-static int encode_item(tsdb_cwriter *w, const tsdb_flush_item *it, size_t per, disco_status *st)
-{
-    size_t k = it->k, parts = (k + per - 1) / per, at = 0;
-    int rc;
-
-    for (size_t i = 0; i < parts; i++) {
-        size_t n = k / parts + (i < k % parts);
-        rc = disco__cw_encode(w, it->s->id, it->s->ts + at, it->s->v + at, n, &it->s->metric->prec,
-                              st);
-        if (rc != DISCO_OK)
-            return rc;
-        at += n;
-    }
-    return DISCO_OK;
-}
-
 int disco__chunks_write(disco_tsdb *db, const tsdb_flush_item *items, size_t n, disco_status *st)
 {
     tsdb_cfile *f = calloc(1, sizeof *f);
@@ -665,8 +656,8 @@ int disco__chunks_write(disco_tsdb *db, const tsdb_flush_item *items, size_t n, 
     }
     f->seq = db->next_file_seq;
     rc = disco__cw_open(&w, db, f->seq, st);
-    for (size_t i = 0; rc == DISCO_OK && i < n; i++)
-        rc = encode_item(&w, &items[i], db->cfg.chunk_points, st);
+    if (rc == DISCO_OK)
+        rc = disco__encode_items(db, &w, items, n, st);
     if (rc == DISCO_OK)
         rc = disco__cw_commit(&w, f, st);
     if (rc == DISCO_OK && files_push(db, f) != DISCO_OK)

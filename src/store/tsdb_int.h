@@ -38,6 +38,7 @@
 #ifndef DISCO_TSDB_INT_H
 #define DISCO_TSDB_INT_H
 
+#include "disco/pool.h"
 #include "disco/tsdb.h"
 
 #include <pthread.h>
@@ -367,6 +368,7 @@ struct disco_tsdb {
     uint32_t *wperm; /* sample indexes grouped by series */
     size_t wperm_cap;
     tsdb_rbuf wrbuf;
+    disco_pool *pool; /* flush encoders, made on the first large flush */
 };
 
 /* ---- tsdb_index.c -------------------------------------------------------------------- */
@@ -466,6 +468,13 @@ int disco__cw_open(tsdb_cwriter *w, disco_tsdb *db, uint64_t seq, disco_status *
 /* Encodes n points of a series as one chunk. */
 int disco__cw_encode(tsdb_cwriter *w, uint32_t series, const int64_t *ts, const double *v, size_t n,
                      const disco_ts_precision *p, disco_status *st);
+/* Appends a chunk encoded elsewhere: n points starting at ts[0]. */
+int disco__cw_add_encoded(tsdb_cwriter *w, uint32_t series, const int64_t *ts, size_t n,
+                          const disco_ts_precision *p, const uint8_t *bytes, size_t len,
+                          disco_status *st);
+/* tsdb_encode.c: encodes the items' chunks (in parallel) and appends them to `w`. */
+int disco__encode_items(disco_tsdb *db, tsdb_cwriter *w, const tsdb_flush_item *items, size_t n,
+                        disco_status *st);
 /* Copies an encoded chunk as it is. */
 int disco__cw_copy(tsdb_cwriter *w, const tsdb_centry *e, const uint8_t *bytes, disco_status *st);
 /* Index, footer, fsync, rename over <seq>.dtc, fsync of the folder; maps the
