@@ -189,8 +189,8 @@ static size_t int_scan(const double *v, size_t n, unsigned d, uint64_t cost[2])
         if (!as_decimal(v[i], d))
             return i;
         uint64_t x = (uint64_t)decimal_int(v[i], d), delta = x - prev;
-        cost[0] += tsc_bucket_cost(tsc_zigzag(delta - prev_delta));
-        cost[1] += tsc_bucket_cost(tsc_zigzag(delta));
+        cost[0] += tsc_bucket_cost_estimate(tsc_zigzag(delta - prev_delta));
+        cost[1] += tsc_bucket_cost_estimate(tsc_zigzag(delta));
         prev = x;
         prev_delta = delta;
     }
