@@ -38,7 +38,7 @@ TEST_SRCS := $(sort $(wildcard tests/*/test_*.c))
 TEST_SUPPORT := $(sort $(wildcard tests/support/*.c))
 BENCH_SRCS := $(sort $(wildcard bench/bench_*.c))
 FUZZ_SRCS := $(sort $(wildcard fuzz/fuzz_*.c))
-HDRS := $(sort $(wildcard include/disco/*.h src/*/*.h))
+HDRS := $(sort $(wildcard include/disco/*.h src/*/*.h fuzz/*.h tests/*/*.h))
 
 GEN_VERSION := $(BUILD)/gen/disco/version.h
 

@@ -21,35 +21,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_check.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);               \
-            abort();                                                                               \
-        }                                                                                          \
-    } while (0)
-
-static void check_batch(const disco_ts_batch *b)
-{
-    size_t n = json_array_size(b->series);
-    disco_status st = {0};
-
-    CHECK(json_object_size(b->index) == n);
-    for (size_t i = 0; i < n; i++) {
-        json_t *e = json_array_get(b->series, i);
-        const char *metric = json_string_value(json_object_get(e, "metric"));
-        char *key;
-        CHECK(disco_ts_check_metric(metric, &st) == DISCO_OK);
-        CHECK(disco_ts_check_tags(json_object_get(e, "tags"), &st) == DISCO_OK);
-        key = disco_ts_series_key(metric, json_object_get(e, "tags"));
-        CHECK(key && json_integer_value(json_object_get(b->index, key)) == (json_int_t)i);
-        free(key);
-    }
-    for (size_t i = 0; i < b->count; i++)
-        CHECK(b->samples[i].series < n);
-}
 
 /* Tag keys of every series, in the order they first appear. */
 static json_t *tag_keys(const disco_ts_batch *b)
