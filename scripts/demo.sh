@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job until the server exists: a short tour of what Disco-Musica
 # can do now. Stores a recording as a resource, derives new resources from
-# it, makes a new version, and prints the lineage - all in ./disco-data
+# it, makes a new version, prints the lineage, and keeps a training curve
+# in the time-series store - all in ./disco-data
 # (or $DISCO_DATA), which it leaves in place for you to explore.
 set -euo pipefail
 DISCO=${1:-build/release/disco}
@@ -58,5 +59,20 @@ say disco resource list --tags genre=jazz
 
 say disco object verify
 "$DISCO" object verify
+
+# A training curve in the time-series store, then read back per minute.
+now=$(($(date +%s) * 1000))
+{
+    echo "metric,run,ts,value"
+    for i in $(seq 0 299); do
+        awk -v i=$i -v t=$((now - (300 - i) * 1000)) \
+            'BEGIN { printf "loss,demo,%.0f,%.4f\n", t, 2.5 * exp(-i / 120) + 0.1 }'
+    done
+} >"$work/loss.csv"
+"$DISCO" ts create loss --unit nats --precision float32 >/dev/null 2>&1 || true
+say disco ts write loss.csv
+"$DISCO" ts write "$work/loss.csv"
+say disco ts query loss --where run=demo --step 1m --agg avg,min,count
+"$DISCO" ts query loss --where run=demo --step 1m --agg avg,min,count
 
 printf '\nData is in %s. Try: %s --help\n' "$DISCO_DATA" "$DISCO"
