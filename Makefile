@@ -13,7 +13,7 @@ BUILD ?= build
 VERSION := $(shell cat VERSION)
 PREFIX ?= /usr/local
 
-PKGS := jansson sqlite3 libcrypto
+PKGS := jansson sqlite3 libcrypto fftw3 lapacke gsl
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 LIBS := $(PKG_LIBS) -lpthread -lm

@@ -4,6 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 B="${BUILD:-build}"
+scripts/bench-deps.sh
 for bin in "$B"/release/bench/bench_*; do
     [[ -x "$bin" && "$bin" != *.o && "$bin" != *.d ]] || continue
     echo "== $(basename "$bin")"
