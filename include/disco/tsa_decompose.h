@@ -35,30 +35,36 @@ int disco_tsa_decompose(const double *x, size_t n, size_t period, disco_tsa_mode
 /* STL settings; take them from disco_tsa_stl_config_default(). */
 typedef struct disco_tsa_stl_config {
     size_t period;
-    size_t seasonal;  /* seasonal smoother length, odd >= 3 (default 7) */
-    size_t trend;     /* 0: smallest odd > 1.5 period / (1 - 1.5 / seasonal) */
-    size_t low_pass;  /* 0: smallest odd > period */
-    int seasonal_deg, trend_deg, low_pass_deg;           /* 0 or 1 (default 1) */
-    size_t seasonal_jump, trend_jump, low_pass_jump;     /* default 1 */
-    int robust;       /* robustness weights (default 0) */
-    int inner_iter;   /* default 5, or 2 when robust */
-    int outer_iter;   /* default 0, or 15 when robust */
+    size_t seasonal; /* seasonal smoother length, odd >= 3 (default 7) */
+    size_t trend;    /* odd >= 3, > period; 0: ceil(1.5 period / (1 - 1.5 / seasonal)),
+                        plus 1 when even (statsmodels' rule) */
+    size_t low_pass; /* odd >= 3, > period; 0: smallest odd > period */
+    int seasonal_deg, trend_deg, low_pass_deg;       /* 0 or 1 (default 1) */
+    size_t seasonal_jump, trend_jump, low_pass_jump; /* default 1 */
+    int robust;                                      /* robustness weights (default 0) */
+    int inner_iter;                                  /* >= 1; default 5, or 2 when robust */
+    int outer_iter; /* >= 0 robustness passes; default 0, or 15 when robust */
 } disco_tsa_stl_config;
 
 disco_tsa_stl_config disco_tsa_stl_config_default(size_t period, int robust);
 
 /*
  * STL as statsmodels 0.13.5 STL(...).fit(): trend, seasonal, resid (and the
- * final robustness weights when `weights` is not NULL). Errors as for
- * disco_tsa_decompose, plus bad window lengths or degrees (INVAL naming the
- * setting). Allocates its work arrays.
+ * final robustness weights when `weights` is not NULL; all 1 when
+ * outer_iter is 0). Only inner_iter and outer_iter decide the passes; the
+ * `robust` flag just picks their defaults. Errors as for
+ * disco_tsa_decompose, plus bad window lengths, degrees, jumps or iteration
+ * counts (INVAL naming the setting); NOMEM. Allocates its work arrays once
+ * per call; thread-safe.
  */
 int disco_tsa_stl(const double *x, size_t n, const disco_tsa_stl_config *cfg, double *trend,
                   double *seasonal, double *resid, double *weights, disco_status *st);
 
 /*
  * Hyndman's strengths: seasonal F_S = max(0, 1 - var(R) / var(S + R)) and
- * trend F_T = max(0, 1 - var(R) / var(T + R)); NaN entries are skipped.
+ * trend F_T = max(0, 1 - var(R) / var(T + R)); points where either input
+ * is NaN are skipped. 0 when fewer than two points remain or var(S + R)
+ * (var(T + R)) is 0, or when an input is NULL.
  */
 double disco_tsa_seasonal_strength(const double *seasonal, const double *resid, size_t n);
 double disco_tsa_trend_strength(const double *trend, const double *resid, size_t n);

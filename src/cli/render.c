@@ -31,6 +31,8 @@ static void cell_text(const char *col, const json_t *v, char *buf, size_t size, 
         }
     } else if (!v || json_is_null(v)) {
         snprintf(buf, size, "-");
+    } else if (cut && json_is_real(v)) {
+        snprintf(buf, size, "%.6g", json_real_value(v));
     } else {
         char *t = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
         snprintf(buf, size, "%s", t ? t : "?");

@@ -19,8 +19,9 @@ static int cmp_op(const void *a, const void *b)
 /* Joins the group tables once; the result is immutable afterwards. */
 static void build_table(void)
 {
-    static const disco_op *const groups[] = {disco__ops_misc, disco__ops_resource,
-                                             disco__ops_object, disco__ops_ts};
+    static const disco_op *const groups[] = {disco__ops_misc,     disco__ops_resource,
+                                             disco__ops_object,   disco__ops_ts,
+                                             disco__ops_analysis, disco__ops_monitor};
     static const disco_op *all[256];
     size_t n = 0;
 

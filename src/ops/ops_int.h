@@ -13,6 +13,18 @@ extern const disco_op disco__ops_misc[];
 extern const disco_op disco__ops_resource[];
 extern const disco_op disco__ops_object[];
 extern const disco_op disco__ops_ts[];
+extern const disco_op disco__ops_analysis[];
+extern const disco_op disco__ops_monitor[];
+
+#define MATCHERS_MAX 32
+
+/* A tsdb selector from the metric/where/from/to parameters (ops_ts.c). */
+typedef struct sel_params {
+    disco_ts_selector sel;
+    disco_ts_matcher m[MATCHERS_MAX];
+} sel_params;
+
+int disco__ts_selector(const json_t *params, sel_params *sp, disco_status *st);
 
 /* Typed getters for validated parameters (absent: the default given). */
 const char *disco__param_str(const json_t *params, const char *name);

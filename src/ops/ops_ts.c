@@ -17,7 +17,6 @@
 #include <unistd.h>
 
 #define WRITE_MAX_BYTES ((size_t)1 << 30)
-#define MATCHERS_MAX 32
 
 static int open_ts(disco_ctx *ctx, disco_catalog **cat, disco_tsdb **db, disco_status *st)
 {
@@ -25,13 +24,7 @@ static int open_ts(disco_ctx *ctx, disco_catalog **cat, disco_tsdb **db, disco_s
     return rc == DISCO_OK ? disco_ctx_tsdb(ctx, db, st) : rc;
 }
 
-/* A selector from the metric/where/from/to parameters. */
-typedef struct sel_params {
-    disco_ts_selector sel;
-    disco_ts_matcher m[MATCHERS_MAX];
-} sel_params;
-
-static int selector_from(const json_t *params, sel_params *sp, disco_status *st)
+int disco__ts_selector(const json_t *params, sel_params *sp, disco_status *st)
 {
     const json_t *where = disco__param_json(params, "where");
     size_t n = 0;
@@ -182,7 +175,7 @@ static int query_from(const json_t *params, sel_params *sp, disco_ts_query *q, c
                       disco_status *st)
 {
     const char *step = disco__param_str(params, "step");
-    int rc = selector_from(params, sp, st);
+    int rc = disco__ts_selector(params, sp, st);
 
     memset(q, 0, sizeof *q);
     q->sel = sp->sel;
@@ -225,7 +218,7 @@ static int op_list(disco_ctx *ctx, const json_t *params, json_t **result, disco_
     disco_tsdb *db;
     sel_params sp;
     json_t *items = NULL;
-    int rc = selector_from(params, &sp, st);
+    int rc = disco__ts_selector(params, &sp, st);
 
     if (rc == DISCO_OK)
         rc = open_ts(ctx, NULL, &db, st);
@@ -244,7 +237,7 @@ static int op_delete(disco_ctx *ctx, const json_t *params, json_t **result, disc
     disco_tsdb *db;
     sel_params sp;
     uint64_t deleted = 0;
-    int rc = selector_from(params, &sp, st);
+    int rc = disco__ts_selector(params, &sp, st);
 
     if (rc == DISCO_OK)
         rc = open_ts(ctx, NULL, &db, st);
@@ -372,7 +365,7 @@ static int op_export(disco_ctx *ctx, const json_t *params, json_t **result, disc
     disco_tsdb *db;
     sel_params sp;
     uint64_t rows = 0;
-    int rc = selector_from(params, &sp, st);
+    int rc = disco__ts_selector(params, &sp, st);
 
     if (rc == DISCO_OK)
         rc = open_ts(ctx, NULL, &db, st);

@@ -173,6 +173,18 @@ static void test_kebab_names_and_idempotence(void **state)
     json_decref(again);
 }
 
+/* A value that satisfies a required parameter of any type. */
+static const char *sample_value(const disco_param *p)
+{
+    if (p->choices)
+        return p->choices[0];
+    if (p->type == DISCO_P_ID || p->type == DISCO_P_IDS)
+        return "01ARZ3NDEKTSV4RRFFQ69G5FAV";
+    if (p->type == DISCO_P_HASH || p->type == DISCO_P_HASHES)
+        return "0000000000000000000000000000000000000000000000000000000000000000";
+    return "x";
+}
+
 static void test_table(void **state)
 {
     size_t n;
@@ -190,13 +202,7 @@ static void test_table(void **state)
         disco_status st;
         for (const disco_param *p = all[i]->params; p->name; p++)
             if (p->flags & DISCO_PARAM_REQUIRED)
-                json_object_set_new(
-                    raw, p->name,
-                    json_string(p->type == DISCO_P_ID ? "01ARZ3NDEKTSV4RRFFQ69G5FAV"
-                                : p->type == DISCO_P_HASH
-                                    ? "0000000000000000000000000000000000000000000000"
-                                      "000000000000000000"
-                                    : "x"));
+                json_object_set_new(raw, p->name, json_string(sample_value(p)));
         if (disco_ops_validate(all[i], raw, &out, &st) != DISCO_OK)
             fail_msg("%s: %s", all[i]->name, st.msg);
         json_decref(out);
