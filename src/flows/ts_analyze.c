@@ -32,6 +32,7 @@ typedef struct an_ctx {
     double unit_ms;  /* the time unit slopes are given in */
     const char *unit;
     size_t period;
+    int period_given;
     double *trend, *seasonal, *resid;
     disco_tsa_insight in;
     json_t *out;
@@ -136,6 +137,11 @@ static int run_season(an_ctx *c, disco_status *st)
     double fs, ft;
     int rc;
 
+    if (c->period_given && c->n < 2 * c->period)
+        return disco_status_set(st, DISCO_ERR_INVAL, "period",
+                                "param 'period': metric '%s' has %zu points, too few for a "
+                                "season of %zu (need at least two seasons, %zu points)",
+                                c->d->metric, c->n, c->period, 2 * c->period);
     if (c->period < 2 || c->n < 2 * c->period)
         return DISCO_OK;
     cfg = disco_tsa_stl_config_default(c->period, 1);
@@ -265,6 +271,7 @@ static int an_init(an_ctx *c, const disco_series_data *d, size_t period, disco_s
     c->d = d;
     c->n = d->n;
     c->period = period;
+    c->period_given = period > 0;
     c->x = malloc((d->n ? d->n : 1) * sizeof *c->x);
     c->trend = malloc((d->n ? d->n : 1) * sizeof *c->trend);
     c->seasonal = malloc((d->n ? d->n : 1) * sizeof *c->seasonal);

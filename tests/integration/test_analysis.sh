@@ -82,3 +82,23 @@ d monitor add-rule cpu --op '>'
 expect_err "threshold rule needs a value" 1 "value"
 d monitor add-rule cpu --window soon --value 1
 expect_err "bad window" 1 "window"
+
+# bad input at the flow level
+printf 'ts,value\n1000,5\n2000,NaN\n3000,7\n4000,6\n5000,Inf\n6000,5\n7000,4\n' >"$T/gappy.csv"
+d ts write "$T/gappy.csv" --metric gappy
+d ts analyze gappy --json
+expect_eq "non-finite values are interpolated and reported" "2" "$(jqo '.result.series[0].interpolated')"
+d ts forecast gappy
+expect_err "forecast refuses gaps and says how to fix them" 1 "--step"
+d ts analyze gappy --period 5
+expect_err "too short for the period" 1 "too few for a season of 5"
+printf 'ts,value\n1000,5\n2000,5\n3000,5\n4000,5\n5000,5\n6000,5\n' >"$T/flat.csv"
+d ts write "$T/flat.csv" --metric flat
+d ts analyze flat --json
+expect_eq "constant series: no anomalies, flat trend" "0 0" "$(jqo '"\(.result.series[0].anomalies.count) \(.result.series[0].trend.degree)"')"
+printf 'ts,value\n1000,5\n2000,6\n' >"$T/tiny.csv"
+d ts write "$T/tiny.csv" --metric tiny
+d ts analyze tiny
+expect_err "too short to analyse" 1 "too few finite values"
+d ts analyze cpu --period 1
+expect_err "period below 2" 2 "param 'period'"
