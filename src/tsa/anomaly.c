@@ -207,16 +207,25 @@ static void zscore_scores(const double *x, size_t n, size_t window, double *z)
     }
 }
 
-int disco_tsa_detect_zscore(const double *x, size_t n, size_t window, double threshold,
-                            disco_tsa_anomalies *out, disco_status *st)
+/* The checks every rolling detector makes before it scores. */
+static int check_rolling(const double *x, size_t n, size_t window, double threshold,
+                         disco_tsa_anomalies *out, disco_status *st)
 {
-    double *z;
     int rc = check_series(x, n, out, st);
 
     if (rc == DISCO_OK)
         rc = check_window(n, window, st);
     if (rc == DISCO_OK)
         rc = check_threshold(threshold, "threshold", st);
+    return rc;
+}
+
+int disco_tsa_detect_zscore(const double *x, size_t n, size_t window, double threshold,
+                            disco_tsa_anomalies *out, disco_status *st)
+{
+    double *z;
+    int rc = check_rolling(x, n, window, threshold, out, st);
+
     if (rc < 0)
         return rc;
     z = malloc(n * sizeof *z);
@@ -272,12 +281,8 @@ int disco_tsa_detect_mad_rolling(const double *x, size_t n, size_t window, doubl
                                  disco_tsa_anomalies *out, disco_status *st)
 {
     double *z;
-    int rc = check_series(x, n, out, st);
+    int rc = check_rolling(x, n, window, threshold, out, st);
 
-    if (rc == DISCO_OK)
-        rc = check_window(n, window, st);
-    if (rc == DISCO_OK)
-        rc = check_threshold(threshold, "threshold", st);
     if (rc < 0)
         return rc;
     z = malloc((n + window) * sizeof *z);
