@@ -1,0 +1,45 @@
+/*
+ * vdist.h - distance kernels for vector search, with a portable reference
+ * and SIMD paths (AVX2+FMA, AVX-512F) chosen once at run time.
+ *
+ * Vectors are float32. Cosine similarity is served as inner product on
+ * vectors normalised at insert (disco_vdist_normalize), so the kernels are
+ * squared L2 and dot product. Kernels never allocate and are thread-safe.
+ */
+#ifndef DISCO_VDIST_H
+#define DISCO_VDIST_H
+
+#include <stddef.h>
+
+typedef enum disco_vmetric {
+    DISCO_VMETRIC_COSINE = 0, /* distance 1 - cos(a, b) */
+    DISCO_VMETRIC_L2 = 1,     /* squared Euclidean distance */
+    DISCO_VMETRIC_IP = 2,     /* distance -(a . b), for maximum inner product */
+} disco_vmetric;
+
+/* "cosine", "l2", "ip" (also "inner_product", "dot"); -1 when unknown. */
+int disco_vmetric_parse(const char *name);
+const char *disco_vmetric_name(disco_vmetric m);
+
+/* Squared L2 distance and dot product of d floats (dispatched). */
+float disco_vdist_l2sq(const float *a, const float *b, size_t d);
+float disco_vdist_dot(const float *a, const float *b, size_t d);
+
+/* The portable reference implementations the SIMD paths are tested against. */
+float disco_vdist_l2sq_ref(const float *a, const float *b, size_t d);
+float disco_vdist_dot_ref(const float *a, const float *b, size_t d);
+
+/* The distance of metric m between a and b (a and b normalised for COSINE). */
+float disco_vdist(disco_vmetric m, const float *a, const float *b, size_t d);
+
+/* Scales v to unit length in place; returns its original norm (0: left as is). */
+float disco_vdist_normalize(float *v, size_t d);
+
+/* The instruction set in use: "avx512", "avx2" or "portable". */
+const char *disco_vdist_isa(void);
+
+/* For tests and benchmarks: use "portable", "avx2" or "avx512" (if the CPU
+ * has it); returns 0, or -1 when unavailable. Not thread-safe. */
+int disco_vdist_force_isa(const char *isa);
+
+#endif
