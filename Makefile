@@ -83,6 +83,11 @@ $(DISCO): $(CLI_SRCS:%.c=$(BUILD)/release/%.o) $(REL_LIB)
 $(BUILD)/release/bench/%: $(BUILD)/release/bench/%.o $(REL_LIB)
 	$(CC) $(REL_CFLAGS) -o $@ $^ $(LIBS)
 
+# The vector-search anchor: Debian's hnswlib headers (installed by bench-deps.sh).
+$(BUILD)/release/bench/hnswlib_anchor: bench/hnswlib_anchor.cpp
+	@mkdir -p $(dir $@)
+	$(CXX) -std=c++17 -O3 -march=native -o $@ $<
+
 # --- ASan + UBSan (tests) ----------------------------------------------------
 $(BUILD)/asan/%.o: %.c $(GEN_VERSION)
 	@mkdir -p $(dir $@)
@@ -127,7 +132,8 @@ test: deps
 	@scripts/run-tests.sh
 
 bench: deps
-	@$(MAKE) --no-print-directory all $(BENCH_BINS)
+	@scripts/bench-deps.sh
+	@$(MAKE) --no-print-directory all $(BENCH_BINS) $(BUILD)/release/bench/hnswlib_anchor
 	@scripts/run-bench.sh
 
 fuzz-quick: $(FUZZ_BINS)

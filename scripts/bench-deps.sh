@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Installs the independent referees the benchmarks compare against (never
 # needed to build, run or test): Debian's statsmodels for the time-series
-# analytics. Idempotent, like deps.sh.
+# analytics, Fashion-MNIST for vector search. Idempotent, like deps.sh.
 set -euo pipefail
-PACKAGES=(python3-statsmodels python3-scipy python3-numpy)
+PACKAGES=(python3-statsmodels python3-scipy python3-numpy dataset-fashion-mnist libhnswlib-dev g++)
 missing=()
 for p in "${PACKAGES[@]}"; do
     status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)

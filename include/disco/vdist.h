@@ -17,29 +17,38 @@ typedef enum disco_vmetric {
     DISCO_VMETRIC_IP = 2,     /* distance -(a . b), for maximum inner product */
 } disco_vmetric;
 
-/* "cosine", "l2", "ip" (also "inner_product", "dot"); -1 when unknown. */
+/* "cosine", "l2", "ip" (also "inner_product", "dot"), any letter case; -1
+ * when unknown or NULL. */
 int disco_vmetric_parse(const char *name);
+
+/* "cosine", "l2" or "ip"; "unknown" for any other value. Never NULL. */
 const char *disco_vmetric_name(disco_vmetric m);
 
-/* Squared L2 distance and dot product of d floats (dispatched). */
+/* Squared L2 distance and dot product of d floats (dispatched); d may be 0
+ * (result 0). a and b are only read; they need no alignment. */
 float disco_vdist_l2sq(const float *a, const float *b, size_t d);
 float disco_vdist_dot(const float *a, const float *b, size_t d);
 
-/* The portable reference implementations the SIMD paths are tested against. */
+/* The portable reference implementations the SIMD paths are tested against:
+ * plain loops in index order, accumulating in double. */
 float disco_vdist_l2sq_ref(const float *a, const float *b, size_t d);
 float disco_vdist_dot_ref(const float *a, const float *b, size_t d);
 
-/* The distance of metric m between a and b (a and b normalised for COSINE). */
+/* The distance of metric m between a and b (a and b normalised for COSINE);
+ * NaN for a value of m outside disco_vmetric. */
 float disco_vdist(disco_vmetric m, const float *a, const float *b, size_t d);
 
-/* Scales v to unit length in place; returns its original norm (0: left as is). */
+/* Scales v to unit length in place; returns its original norm. A zero (or
+ * NaN) norm returns 0 and an infinite one returns it; v is then left as is. */
 float disco_vdist_normalize(float *v, size_t d);
 
 /* The instruction set in use: "avx512", "avx2" or "portable". */
 const char *disco_vdist_isa(void);
 
 /* For tests and benchmarks: use "portable", "avx2" or "avx512" (if the CPU
- * has it); returns 0, or -1 when unavailable. Not thread-safe. */
+ * has it), or "auto" / NULL for the best the CPU has; returns 0, or -1 when
+ * unavailable (the choice in use is then unchanged). Not thread-safe with
+ * respect to kernel calls running at the same time. */
 int disco_vdist_force_isa(const char *isa);
 
 #endif

@@ -1,0 +1,525 @@
+/*
+ * hnsw.c - the HNSW graph: its memory, growth, inserts and removals.
+ *
+ * MEMORY (see hnsw_int.h for the block layout)
+ *
+ *   base   [blk 0][blk 1] ... [blk cap-1]   blk = hdr | links[2M] | vec[dim]
+ *   levels [l0][l1] ...                     uint8 per slot
+ *   upper  [p0][p1] ...                     NULL, or layers 1..L of links
+ *
+ * Growth doubles `cap` under the exclusive rwlock: new zeroed arrays, the
+ * old contents copied, so pages never touched by a slot stay unmapped.
+ *
+ * INSERT (Malkov & Yashunin, HNSW): draw a level L = floor(-ln U / ln M);
+ * descend greedily from the entry point to layer L+1; on each layer L..0
+ * run a beam search of width ef_construction, keep at most M neighbours
+ * chosen by the diversity heuristic (a candidate is dropped when a kept one
+ * is nearer to it than the new node is), link both ways, and when a
+ * neighbour's list is full re-select its links by the same heuristic.
+ *
+ * A removed slot keeps its links and routes walks; adding to it again
+ * writes the new vector and re-links it from a fresh search (exclusively,
+ * as searches may be reading the old vector).
+ */
+#include "hnsw_int.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+disco_hnsw_config disco_hnsw_config_default(size_t dim, disco_vmetric metric)
+{
+    disco_hnsw_config c = {dim, metric, 16, 200, 100};
+
+    return c;
+}
+
+static int check_config(const disco_hnsw_config *c, disco_status *st)
+{
+    if (c->dim == 0 || c->dim > DISCO__HNSW_MAX_DIM)
+        return disco_status_set(st, DISCO_ERR_INVAL, "dim", "dim %zu out of range 1..%d", c->dim,
+                                DISCO__HNSW_MAX_DIM);
+    if ((unsigned)c->metric > DISCO_VMETRIC_IP)
+        return disco_status_set(st, DISCO_ERR_INVAL, "metric", "unknown metric %d",
+                                (int)c->metric);
+    if (c->M < 2 || c->M > DISCO__HNSW_MAX_M)
+        return disco_status_set(st, DISCO_ERR_INVAL, "M", "M %zu out of range 2..%d", c->M,
+                                DISCO__HNSW_MAX_M);
+    if (c->ef_construction == 0 || c->ef_construction > (1u << 20))
+        return disco_status_set(st, DISCO_ERR_INVAL, "ef_construction",
+                                "ef_construction %zu out of range 1..%u", c->ef_construction,
+                                1u << 20);
+    return DISCO_OK;
+}
+
+static disco__hnsw_sync *sync_new(void)
+{
+    disco__hnsw_sync *y = calloc(1, sizeof *y);
+    pthread_rwlockattr_t ra;
+
+    if (!y)
+        return NULL;
+    pthread_rwlockattr_init(&ra);
+    pthread_rwlockattr_setkind_np(&ra, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+    pthread_rwlock_init(&y->grow, &ra);
+    pthread_rwlockattr_destroy(&ra);
+    pthread_mutex_init(&y->ep, NULL);
+    pthread_mutex_init(&y->pool_lock, NULL);
+    for (size_t i = 0; i < DISCO__HNSW_STRIPES; i++)
+        atomic_flag_clear(&y->stripe[i]);
+    return y;
+}
+
+disco_hnsw *disco__hnsw_alloc(const disco_hnsw_config *cfg, disco_status *st)
+{
+    disco_hnsw *h;
+
+    if (check_config(cfg, st))
+        return NULL;
+    h = calloc(1, sizeof *h);
+    if (!h || !(h->sync = sync_new())) {
+        free(h);
+        disco_status_set(st, DISCO_ERR_NOMEM, NULL, "hnsw: out of memory");
+        return NULL;
+    }
+    h->dim = cfg->dim;
+    h->metric = cfg->metric;
+    h->M = cfg->M;
+    h->M0 = 2 * cfg->M;
+    h->efc = cfg->ef_construction;
+    h->seed = cfg->seed;
+    h->mult = 1.0 / log((double)cfg->M);
+    h->vec_off = 4 * (1 + h->M0);
+    h->block = h->vec_off + 4 * h->dim;
+    return h;
+}
+
+int disco_hnsw_new(const disco_hnsw_config *cfg, disco_hnsw **out, disco_status *st)
+{
+    if (!out)
+        return disco_status_set(st, DISCO_ERR_INVAL, NULL, "hnsw new: NULL argument");
+    *out = NULL;
+    if (!cfg)
+        return disco_status_set(st, DISCO_ERR_INVAL, NULL, "hnsw new: NULL config");
+    *out = disco__hnsw_alloc(cfg, st);
+    return *out ? DISCO_OK : (st ? st->code : DISCO_ERR_INVAL);
+}
+
+void disco_hnsw_free(disco_hnsw *h)
+{
+    disco__hnsw_scratch *s, *next;
+
+    if (!h)
+        return;
+    for (size_t i = 0; i < h->cap; i++)
+        free(h->upper[i]);
+    free(h->upper);
+    free(h->levels);
+    free(h->base);
+    for (s = h->sync->pool; s; s = next) {
+        next = s->next;
+        disco__hnsw_scratch_free(s);
+    }
+    pthread_rwlock_destroy(&h->sync->grow);
+    pthread_mutex_destroy(&h->sync->ep);
+    pthread_mutex_destroy(&h->sync->pool_lock);
+    free(h->sync);
+    free(h);
+}
+
+/* Makes room for `need` slots exactly (caller holds the rwlock exclusively). */
+static int resize(disco_hnsw *h, size_t need)
+{
+    uint8_t *base = calloc(need, h->block);
+    uint8_t *levels = calloc(need, 1);
+    uint32_t **upper = calloc(need, sizeof *upper);
+
+    if (!base || !levels || !upper) {
+        free(base);
+        free(levels);
+        free(upper);
+        return DISCO_ERR_NOMEM;
+    }
+    if (h->cap) {
+        memcpy(base, h->base, h->cap * h->block);
+        memcpy(levels, h->levels, h->cap);
+        memcpy(upper, h->upper, h->cap * sizeof *upper);
+    }
+    free(h->base);
+    free(h->levels);
+    free(h->upper);
+    h->base = base;
+    h->levels = levels;
+    h->upper = upper;
+    h->cap = need;
+    return DISCO_OK;
+}
+
+int disco__hnsw_grow(disco_hnsw *h, size_t need, disco_status *st)
+{
+    size_t ncap = h->cap ? h->cap : 16;
+
+    if (need <= h->cap)
+        return DISCO_OK;
+    while (ncap < need)
+        ncap *= 2;
+    if (resize(h, ncap) && resize(h, need))
+        return disco_status_set(st, DISCO_ERR_NOMEM, NULL, "hnsw: no memory for %zu slots",
+                                need);
+    return DISCO_OK;
+}
+
+int disco_hnsw_reserve(disco_hnsw *h, size_t slots, disco_status *st)
+{
+    int rc = DISCO_OK;
+
+    if (!h)
+        return disco_status_set(st, DISCO_ERR_INVAL, NULL, "hnsw reserve: NULL graph");
+    if (slots > (size_t)DISCO__HNSW_NONE)
+        return disco_status_set(st, DISCO_ERR_INVAL, "slots", "%zu slots exceed %u", slots,
+                                DISCO__HNSW_NONE);
+    pthread_rwlock_wrlock(&h->sync->grow);
+    if (slots > h->cap && resize(h, slots))
+        rc = disco_status_set(st, DISCO_ERR_NOMEM, NULL, "hnsw: no memory for %zu slots", slots);
+    pthread_rwlock_unlock(&h->sync->grow);
+    return rc;
+}
+
+/* --- inserts --------------------------------------------------------------- */
+
+static int draw_level(disco_hnsw *h)
+{
+    uint64_t x = h->seed + 0x9E3779B97F4A7C15ull * (atomic_fetch_add(&h->rng_n, 1) + 1);
+    double u, l;
+
+    x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
+    x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
+    x ^= x >> 31;
+    u = (double)((x >> 11) + 1) * 0x1p-53;
+    l = -log(u) * h->mult;
+    return l >= DISCO__HNSW_MAX_LEVEL ? DISCO__HNSW_MAX_LEVEL : (int)l;
+}
+
+/*
+ * Keeps at most m of the n candidates in w (nearest first, d = distance to
+ * the base node): a candidate nearer to a kept one than to the base is
+ * dropped. The kept ones end at the front of w; returns how many.
+ */
+static size_t select_diverse(const disco_hnsw *h, disco__hnsw_pair *w, size_t n, size_t m)
+{
+    size_t kept = 0;
+
+    if (n <= m)
+        return n;
+    for (size_t i = 0; i < n && kept < m; i++) {
+        const float *v = disco__hnsw_vec(h, w[i].id);
+        size_t j = 0;
+        while (j < kept && !(disco__hnsw_dist(h, v, disco__hnsw_vec(h, w[j].id)) < w[i].d))
+            j++;
+        if (j == kept)
+            w[kept++] = w[i];
+    }
+    return kept;
+}
+
+/* Publishes n ids as the links of `id` at `lev` (caller holds its stripe). */
+static void set_links(const disco_hnsw *h, uint32_t id, int lev, const disco__hnsw_pair *w,
+                      size_t n)
+{
+    uint32_t *l = disco__hnsw_links(h, id, lev);
+
+    for (size_t i = 0; i < n; i++)
+        __atomic_store_n(&l[1 + i], w[i].id, __ATOMIC_RELAXED);
+    if (lev == 0)
+        __atomic_store_n(l, (l[0] & ~DISCO__HNSW_CNT) | (uint32_t)n, __ATOMIC_RELEASE);
+    else
+        __atomic_store_n(l, (uint32_t)n, __ATOMIC_RELEASE);
+}
+
+static int cmp_pair(const void *a, const void *b)
+{
+    float x = ((const disco__hnsw_pair *)a)->d, y = ((const disco__hnsw_pair *)b)->d;
+
+    return (x > y) - (x < y);
+}
+
+/* Adds the link j -> id at `lev`, re-selecting j's links when full. w: room for M0+1. */
+static void link_back(const disco_hnsw *h, disco__hnsw_pair *w, uint32_t j, uint32_t id, int lev)
+{
+    size_t maxm = lev ? h->M : h->M0;
+    uint32_t *l = disco__hnsw_links(h, j, lev);
+    const float *vj = disco__hnsw_vec(h, j);
+    size_t n;
+
+    disco__hnsw_lock(h, j);
+    n = l[0] & DISCO__HNSW_CNT;
+    for (size_t i = 1; i <= n; i++)
+        if (l[i] == id)
+            goto unlock;
+    if (n < maxm) {
+        __atomic_store_n(&l[n + 1], id, __ATOMIC_RELAXED);
+        __atomic_store_n(l, l[0] + 1, __ATOMIC_RELEASE);
+        goto unlock;
+    }
+    w[0].id = id;
+    w[0].d = disco__hnsw_dist(h, vj, disco__hnsw_vec(h, id));
+    for (size_t i = 0; i < n; i++) {
+        w[i + 1].id = l[i + 1];
+        w[i + 1].d = disco__hnsw_dist(h, vj, disco__hnsw_vec(h, l[i + 1]));
+    }
+    qsort(w, n + 1, sizeof *w, cmp_pair);
+    set_links(h, j, lev, w, select_diverse(h, w, n + 1, maxm));
+unlock:
+    disco__hnsw_unlock(h, j);
+}
+
+/* Links `id` at `lev` to the best of the n sorted candidates in s->work. */
+static uint32_t connect(const disco_hnsw *h, disco__hnsw_scratch *s, uint32_t id, int lev,
+                        size_t n)
+{
+    disco__hnsw_pair *w = s->work;
+
+    n = select_diverse(h, w, n, h->M);
+    disco__hnsw_lock(h, id);
+    set_links(h, id, lev, w, n);
+    disco__hnsw_unlock(h, id);
+    for (size_t i = 0; i < n; i++)
+        link_back(h, w + n, w[i].id, id, lev);
+    return w[0].id;
+}
+
+/* Links node `id` (vector and level set) into the graph; skip: id when re-added. */
+static int insert(disco_hnsw *h, disco__hnsw_scratch *s, uint32_t id, int level, uint32_t skip)
+{
+    disco__hnsw_filter f = {NULL, NULL, skip, 0};
+    const float *q = disco__hnsw_vec(h, id);
+    uint64_t e;
+    int top, held, rc = DISCO_OK;
+    uint32_t cur;
+
+    pthread_mutex_lock(&h->sync->ep);
+    e = atomic_load(&h->entry);
+    top = (int)(e >> 32) - 1;
+    held = level > top;
+    if (!held)
+        pthread_mutex_unlock(&h->sync->ep);
+    cur = (uint32_t)e;
+    for (int lev = top; lev > level; lev--)
+        cur = disco__hnsw_greedy(h, q, cur, lev);
+    for (int lev = level < top ? level : top; lev >= 0; lev--) {
+        size_t n;
+        f.all = skip == DISCO__HNSW_NONE && atomic_load(&h->ndel) == 0;
+        rc = disco__hnsw_search_layer(h, s, q, cur, lev, h->efc, &f);
+        n = rc ? 0 : disco__hnsw_sorted(s);
+        if (rc || disco__hnsw_reserve_work(s, n + h->M0 + 2)) {
+            rc = DISCO_ERR_NOMEM;
+            break;
+        }
+        if (n)
+            cur = connect(h, s, id, lev, n);
+    }
+    if (held) {
+        atomic_store(&h->entry, (uint64_t)id | (uint64_t)(level + 1) << 32);
+        pthread_mutex_unlock(&h->sync->ep);
+    }
+    return rc;
+}
+
+static int check_vec(const disco_hnsw *h, const float *vec, disco_status *st)
+{
+    for (size_t i = 0; i < h->dim; i++)
+        if (!isfinite(vec[i]))
+            return disco_status_set(st, DISCO_ERR_INVAL, "vec",
+                                    "vector component %zu is not finite", i);
+    return DISCO_OK;
+}
+
+static void store_vec(disco_hnsw *h, uint32_t slot, const float *vec)
+{
+    float *v = (float *)disco__hnsw_vec(h, slot);
+
+    memcpy(v, vec, h->dim * sizeof *v);
+    if (h->metric == DISCO_VMETRIC_COSINE)
+        disco_vdist_normalize(v, h->dim);
+}
+
+/* Takes the rwlock shared with slot < cap, growing first if needed. */
+static int lock_slot(disco_hnsw *h, uint32_t slot, disco_status *st)
+{
+    for (;;) {
+        int rc;
+        pthread_rwlock_rdlock(&h->sync->grow);
+        if (slot < h->cap)
+            return DISCO_OK;
+        pthread_rwlock_unlock(&h->sync->grow);
+        pthread_rwlock_wrlock(&h->sync->grow);
+        rc = disco__hnsw_grow(h, (size_t)slot + 1, st);
+        pthread_rwlock_unlock(&h->sync->grow);
+        if (rc)
+            return rc;
+    }
+}
+
+/* Adds to a removed slot: new vector, fresh links (holds the rwlock exclusively). */
+static int readd(disco_hnsw *h, uint32_t slot, const float *vec, disco_status *st)
+{
+    uint32_t *hdr = disco__hnsw_hdr(h, slot);
+    disco__hnsw_scratch *s;
+    int rc;
+
+    pthread_rwlock_wrlock(&h->sync->grow);
+    if ((*hdr & (DISCO__HNSW_OCC | DISCO__HNSW_DEL)) != (DISCO__HNSW_OCC | DISCO__HNSW_DEL)) {
+        rc = disco_status_set(st, DISCO_ERR_INVAL, "slot", "slot %u is occupied", slot);
+        goto unlock;
+    }
+    store_vec(h, slot, vec);
+    __atomic_store_n(hdr, *hdr & ~DISCO__HNSW_DEL, __ATOMIC_RELEASE);
+    atomic_fetch_sub(&h->ndel, 1);
+    atomic_fetch_add(&h->live, 1);
+    s = disco__hnsw_scratch_get(h);
+    rc = s ? insert(h, s, slot, h->levels[slot], slot) : DISCO_ERR_NOMEM;
+    if (s)
+        disco__hnsw_scratch_put(h, s);
+    if (rc)
+        disco_status_set(st, rc, NULL, "hnsw add: out of memory re-linking slot %u", slot);
+unlock:
+    pthread_rwlock_unlock(&h->sync->grow);
+    return rc;
+}
+
+/* Claims an empty slot: OCC|PEND; returns its previous header. */
+static uint32_t claim(disco_hnsw *h, uint32_t slot)
+{
+    uint32_t *hdr = disco__hnsw_hdr(h, slot), old;
+
+    disco__hnsw_lock(h, slot);
+    old = *hdr;
+    if (!(old & DISCO__HNSW_OCC))
+        __atomic_store_n(hdr, DISCO__HNSW_OCC | DISCO__HNSW_PEND, __ATOMIC_RELEASE);
+    disco__hnsw_unlock(h, slot);
+    return old;
+}
+
+/* Fills a claimed slot and links it (caller holds the rwlock shared). */
+static int fill(disco_hnsw *h, uint32_t slot, const float *vec, disco_status *st)
+{
+    int level = draw_level(h);
+    disco__hnsw_scratch *s = disco__hnsw_scratch_get(h);
+    uint32_t *up = NULL;
+    int rc;
+
+    if (level > 0)
+        up = calloc((size_t)level * (h->M + 1), sizeof *up);
+    if (!s || (level > 0 && !up)) {
+        free(up);
+        if (s)
+            disco__hnsw_scratch_put(h, s);
+        __atomic_store_n(disco__hnsw_hdr(h, slot), 0, __ATOMIC_RELEASE);
+        return disco_status_set(st, DISCO_ERR_NOMEM, NULL, "hnsw add: out of memory");
+    }
+    store_vec(h, slot, vec);
+    h->levels[slot] = (uint8_t)level;
+    h->upper[slot] = up;
+    __atomic_store_n(disco__hnsw_hdr(h, slot), DISCO__HNSW_OCC, __ATOMIC_RELEASE);
+    atomic_fetch_add(&h->live, 1);
+    rc = insert(h, s, slot, level, DISCO__HNSW_NONE);
+    disco__hnsw_scratch_put(h, s);
+    if (rc)
+        disco_status_set(st, rc, NULL, "hnsw add: out of memory linking slot %u", slot);
+    return rc;
+}
+
+int disco_hnsw_add(disco_hnsw *h, uint32_t slot, const float *vec, disco_status *st)
+{
+    uint32_t old;
+    int rc;
+
+    if (!h || !vec)
+        return disco_status_set(st, DISCO_ERR_INVAL, NULL, "hnsw add: NULL argument");
+    if (slot == DISCO__HNSW_NONE)
+        return disco_status_set(st, DISCO_ERR_INVAL, "slot", "slot %u is reserved", slot);
+    if ((rc = check_vec(h, vec, st)) || (rc = lock_slot(h, slot, st)))
+        return rc;
+    old = claim(h, slot);
+    if (!(old & DISCO__HNSW_OCC)) {
+        rc = fill(h, slot, vec, st);
+        pthread_rwlock_unlock(&h->sync->grow);
+        return rc;
+    }
+    pthread_rwlock_unlock(&h->sync->grow);
+    if ((old & (DISCO__HNSW_DEL | DISCO__HNSW_PEND)) != DISCO__HNSW_DEL)
+        return disco_status_set(st, DISCO_ERR_INVAL, "slot", "slot %u is occupied", slot);
+    return readd(h, slot, vec, st);
+}
+
+int disco_hnsw_remove(disco_hnsw *h, uint32_t slot, disco_status *st)
+{
+    uint32_t *hdr;
+    int rc = DISCO_OK;
+
+    if (!h)
+        return disco_status_set(st, DISCO_ERR_INVAL, NULL, "hnsw remove: NULL graph");
+    pthread_rwlock_rdlock(&h->sync->grow);
+    if (slot >= h->cap) {
+        rc = disco_status_set(st, DISCO_ERR_NOTFOUND, "slot", "slot %u is empty", slot);
+        goto unlock;
+    }
+    hdr = disco__hnsw_hdr(h, slot);
+    disco__hnsw_lock(h, slot);
+    if (!disco__hnsw_live_hdr(*hdr)) {
+        disco__hnsw_unlock(h, slot);
+        rc = disco_status_set(st, DISCO_ERR_NOTFOUND, "slot", "slot %u is empty", slot);
+        goto unlock;
+    }
+    __atomic_store_n(hdr, *hdr | DISCO__HNSW_DEL, __ATOMIC_RELEASE);
+    disco__hnsw_unlock(h, slot);
+    atomic_fetch_add(&h->ndel, 1);
+    atomic_fetch_sub(&h->live, 1);
+unlock:
+    pthread_rwlock_unlock(&h->sync->grow);
+    return rc;
+}
+
+/* --- accessors ------------------------------------------------------------- */
+
+const float *disco_hnsw_vector(const disco_hnsw *h, uint32_t slot)
+{
+    const float *v = NULL;
+
+    if (!h)
+        return NULL;
+    pthread_rwlock_rdlock(&h->sync->grow);
+    if (slot < h->cap && disco__hnsw_live_hdr(disco__hnsw_load(disco__hnsw_hdr(h, slot))))
+        v = disco__hnsw_vec(h, slot);
+    pthread_rwlock_unlock(&h->sync->grow);
+    return v;
+}
+
+size_t disco_hnsw_count(const disco_hnsw *h)
+{
+    return h ? atomic_load(&h->live) : 0;
+}
+
+size_t disco_hnsw_capacity(const disco_hnsw *h)
+{
+    return h ? h->cap : 0;
+}
+
+size_t disco_hnsw_bytes(const disco_hnsw *h)
+{
+    size_t b;
+
+    if (!h)
+        return 0;
+    pthread_rwlock_rdlock(&h->sync->grow);
+    b = sizeof *h + sizeof *h->sync + h->cap * (h->block + 1 + sizeof *h->upper);
+    for (size_t i = 0; i < h->cap; i++)
+        b += (size_t)h->levels[i] * (h->M + 1) * sizeof(uint32_t);
+    pthread_mutex_lock(&h->sync->pool_lock);
+    for (const disco__hnsw_scratch *s = h->sync->pool; s; s = s->next)
+        b += sizeof *s + s->mark_cap * sizeof *s->mark + (s->cand.cap + s->top.cap + s->work_cap) *
+                                                             sizeof(disco__hnsw_pair);
+    pthread_mutex_unlock(&h->sync->pool_lock);
+    pthread_rwlock_unlock(&h->sync->grow);
+    return b;
+}

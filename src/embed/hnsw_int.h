@@ -1,0 +1,188 @@
+/*
+ * hnsw_int.h - internals shared by hnsw.c (graph and inserts), hnsw_search.c
+ * (walks, scratch) and hnsw_io.c (serialisation).
+ *
+ * MEMORY LAYOUT
+ *
+ *   base: one flat array of `cap` fixed-size blocks, slot i at base + i*block
+ *
+ *   +-----+----------------------+------------------------+
+ *   | hdr | links[M0] (uint32)   | vec[dim] (float)       |   block = 4 + 4*M0 + 4*dim
+ *   +-----+----------------------+------------------------+
+ *     hdr: bits 0..15 link count at layer 0, OCC (slot holds a vector),
+ *          DEL (removed: still routes, never returned), PEND (being added)
+ *
+ *   levels[cap]  uint8  top layer of each node (0 for most)
+ *   upper[cap]   -> NULL, or for a node of level L one allocation:
+ *                   +-------+---------+-------+---------+
+ *                   | n (1) | ids[M]  | n (2) | ids[M]  | ... layers 1..L
+ *                   +-------+---------+-------+---------+
+ *
+ * The links of a node sit just before its vector, so expanding a node and
+ * scoring its neighbours touch one block each.
+ *
+ * CONCURRENCY
+ *   sync->grow   rwlock: searches and inserts hold it shared; growing the
+ *                arrays, re-adding a removed slot and serialising hold it
+ *                exclusively (writers preferred).
+ *   sync->stripe spinlocks by slot: a writer holds one at a time while it
+ *                rewrites a link list. Readers never lock: link counts are
+ *                loaded with acquire, ids with relaxed atomics, so a list
+ *                being rewritten yields old or new ids, all valid nodes.
+ *   sync->ep     mutex serialising changes of the entry point.
+ */
+#ifndef DISCO_HNSW_INT_H
+#define DISCO_HNSW_INT_H
+
+#include "disco/hnsw.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#define DISCO__HNSW_MAX_LEVEL 30
+#define DISCO__HNSW_MAX_M 1024
+#define DISCO__HNSW_MAX_DIM 65536
+#define DISCO__HNSW_STRIPES 4096
+#define DISCO__HNSW_NONE UINT32_MAX
+
+#define DISCO__HNSW_CNT 0xFFFFu
+#define DISCO__HNSW_OCC (1u << 16)
+#define DISCO__HNSW_DEL (1u << 17)
+#define DISCO__HNSW_PEND (1u << 18)
+
+/* A candidate: distance to the query and slot. */
+typedef struct disco__hnsw_pair {
+    float d;
+    uint32_t id;
+} disco__hnsw_pair;
+
+/* A binary heap of pairs (min- or max-ordered by its user). */
+typedef struct disco__hnsw_heap {
+    disco__hnsw_pair *a;
+    size_t n, cap;
+} disco__hnsw_heap;
+
+/* Per-search scratch, kept in a pool and reused: no allocation per search. */
+typedef struct disco__hnsw_scratch {
+    struct disco__hnsw_scratch *next;
+    uint16_t *mark; /* visited: mark[slot] == epoch */
+    size_t mark_cap;
+    uint16_t epoch;
+    disco__hnsw_heap cand; /* min-heap: to expand */
+    disco__hnsw_heap top;  /* max-heap: best so far */
+    disco__hnsw_pair *work; /* sorting / pruning room */
+    size_t work_cap;
+    float *q; /* normalised query (cosine) */
+} disco__hnsw_scratch;
+
+typedef struct disco__hnsw_sync {
+    pthread_rwlock_t grow;
+    pthread_mutex_t ep;
+    pthread_mutex_t pool_lock;
+    disco__hnsw_scratch *pool;
+    atomic_flag stripe[DISCO__HNSW_STRIPES];
+} disco__hnsw_sync;
+
+struct disco_hnsw {
+    size_t dim, M, M0, efc;
+    disco_vmetric metric;
+    uint64_t seed;
+    double mult;   /* level = floor(-ln(u) * mult) */
+    size_t block;  /* bytes per slot in base */
+    size_t vec_off; /* offset of the vector in a block */
+    uint8_t *base;
+    uint8_t *levels;
+    uint32_t **upper;
+    size_t cap;
+    _Atomic size_t live;
+    _Atomic size_t ndel;         /* slots marked removed */
+    _Atomic uint64_t entry;      /* 0: empty, else ep | (top level + 1) << 32 */
+    _Atomic uint64_t rng_n;      /* levels drawn so far */
+    disco__hnsw_sync *sync;
+};
+
+/* Filter for a layer walk: which nodes may enter the results. */
+typedef struct disco__hnsw_filter {
+    disco_hnsw_allow_fn allow;
+    void *user;
+    uint32_t skip; /* never a result (the node being re-added), or NONE */
+    int all;       /* 1: every node counts (no removals, no allow, no skip) */
+} disco__hnsw_filter;
+
+static inline uint32_t *disco__hnsw_hdr(const disco_hnsw *h, uint32_t id)
+{
+    return (uint32_t *)(void *)(h->base + (size_t)id * h->block);
+}
+
+static inline const float *disco__hnsw_vec(const disco_hnsw *h, uint32_t id)
+{
+    return (const float *)(const void *)(h->base + (size_t)id * h->block + h->vec_off);
+}
+
+/* The link list of `id` at `lev`: [count][ids...] (count masked at layer 0). */
+static inline uint32_t *disco__hnsw_links(const disco_hnsw *h, uint32_t id, int lev)
+{
+    if (lev == 0)
+        return disco__hnsw_hdr(h, id);
+    return h->upper[id] + (size_t)(lev - 1) * (h->M + 1);
+}
+
+static inline uint32_t disco__hnsw_load(const uint32_t *p)
+{
+    return __atomic_load_n(p, __ATOMIC_ACQUIRE);
+}
+
+static inline uint32_t disco__hnsw_id(const uint32_t *p)
+{
+    return __atomic_load_n(p, __ATOMIC_RELAXED);
+}
+
+static inline int disco__hnsw_live_hdr(uint32_t hdr)
+{
+    return (hdr & (DISCO__HNSW_OCC | DISCO__HNSW_DEL | DISCO__HNSW_PEND)) == DISCO__HNSW_OCC;
+}
+
+static inline float disco__hnsw_dist(const disco_hnsw *h, const float *a, const float *b)
+{
+    switch (h->metric) {
+    case DISCO_VMETRIC_L2:
+        return disco_vdist_l2sq(a, b, h->dim);
+    case DISCO_VMETRIC_IP:
+        return -disco_vdist_dot(a, b, h->dim);
+    default:
+        return 1.0f - disco_vdist_dot(a, b, h->dim);
+    }
+}
+
+static inline void disco__hnsw_lock(const disco_hnsw *h, uint32_t id)
+{
+    atomic_flag *f = &h->sync->stripe[id % DISCO__HNSW_STRIPES];
+
+    while (atomic_flag_test_and_set_explicit(f, memory_order_acquire)) {
+#if defined(__x86_64__) || defined(__i386__)
+        __builtin_ia32_pause();
+#endif
+    }
+}
+
+static inline void disco__hnsw_unlock(const disco_hnsw *h, uint32_t id)
+{
+    atomic_flag_clear_explicit(&h->sync->stripe[id % DISCO__HNSW_STRIPES], memory_order_release);
+}
+
+/* hnsw.c */
+disco_hnsw *disco__hnsw_alloc(const disco_hnsw_config *cfg, disco_status *st);
+int disco__hnsw_grow(disco_hnsw *h, size_t need, disco_status *st);
+
+/* hnsw_search.c */
+disco__hnsw_scratch *disco__hnsw_scratch_get(const disco_hnsw *h);
+void disco__hnsw_scratch_put(const disco_hnsw *h, disco__hnsw_scratch *s);
+void disco__hnsw_scratch_free(disco__hnsw_scratch *s);
+int disco__hnsw_reserve_work(disco__hnsw_scratch *s, size_t n);
+uint32_t disco__hnsw_greedy(const disco_hnsw *h, const float *q, uint32_t cur, int lev);
+int disco__hnsw_search_layer(const disco_hnsw *h, disco__hnsw_scratch *s, const float *q,
+                             uint32_t ep, int lev, size_t ef, const disco__hnsw_filter *f);
+size_t disco__hnsw_sorted(disco__hnsw_scratch *s);
+
+#endif

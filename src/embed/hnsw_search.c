@@ -1,0 +1,400 @@
+/*
+ * hnsw_search.c - walking the graph: greedy descent through the upper
+ * layers, the beam search of one layer, exact scans, and the per-search
+ * scratch that makes a search allocation-free once warm.
+ *
+ * SCRATCH (one per concurrent search, pooled on the graph)
+ *
+ *   mark[cap]  uint16 epochs: slot visited <=> mark[slot] == epoch; a new
+ *              search bumps the epoch, the array is cleared only on wrap
+ *   cand       min-heap of pairs {dist, slot} still to expand
+ *   top        max-heap of the ef best results (root: the worst kept)
+ *   work       room to sort results and prune link lists
+ *
+ * A layer search expands the nearest candidate until it is farther than the
+ * worst of `ef` results. Nodes that fail the filter (removed, disallowed)
+ * are still expanded, so they route the walk, but never enter `top`.
+ */
+#include "hnsw_int.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* --- heaps ----------------------------------------------------------------- */
+
+static int heap_room(disco__hnsw_heap *hp)
+{
+    size_t cap = hp->cap ? hp->cap * 2 : 64;
+    disco__hnsw_pair *a;
+
+    if (hp->n < hp->cap)
+        return 0;
+    a = realloc(hp->a, cap * sizeof *a);
+    if (!a)
+        return -1;
+    hp->a = a;
+    hp->cap = cap;
+    return 0;
+}
+
+/* Max-heap when max != 0, else min-heap; `max` is a constant at each call. */
+static inline int before(float x, float y, int max)
+{
+    return max ? x > y : x < y;
+}
+
+static inline int heap_push(disco__hnsw_heap *hp, float d, uint32_t id, int max)
+{
+    size_t i;
+
+    if (heap_room(hp))
+        return -1;
+    i = hp->n++;
+    while (i > 0) {
+        size_t p = (i - 1) / 2;
+        if (!before(d, hp->a[p].d, max))
+            break;
+        hp->a[i] = hp->a[p];
+        i = p;
+    }
+    hp->a[i].d = d;
+    hp->a[i].id = id;
+    return 0;
+}
+
+static inline disco__hnsw_pair heap_pop(disco__hnsw_heap *hp, int max)
+{
+    disco__hnsw_pair root = hp->a[0], last = hp->a[--hp->n];
+    size_t i = 0, n = hp->n;
+
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= n)
+            break;
+        if (c + 1 < n && before(hp->a[c + 1].d, hp->a[c].d, max))
+            c++;
+        if (!before(hp->a[c].d, last.d, max))
+            break;
+        hp->a[i] = hp->a[c];
+        i = c;
+    }
+    if (n)
+        hp->a[i] = last;
+    return root;
+}
+
+/* --- scratch --------------------------------------------------------------- */
+
+int disco__hnsw_reserve_work(disco__hnsw_scratch *s, size_t n)
+{
+    disco__hnsw_pair *w;
+
+    if (n <= s->work_cap)
+        return 0;
+    w = realloc(s->work, n * sizeof *w);
+    if (!w)
+        return -1;
+    s->work = w;
+    s->work_cap = n;
+    return 0;
+}
+
+void disco__hnsw_scratch_free(disco__hnsw_scratch *s)
+{
+    if (!s)
+        return;
+    free(s->mark);
+    free(s->cand.a);
+    free(s->top.a);
+    free(s->work);
+    free(s->q);
+    free(s);
+}
+
+/* A scratch sized for the graph as it is now (caller holds sync->grow). */
+disco__hnsw_scratch *disco__hnsw_scratch_get(const disco_hnsw *h)
+{
+    disco__hnsw_sync *y = h->sync;
+    disco__hnsw_scratch *s;
+
+    pthread_mutex_lock(&y->pool_lock);
+    s = y->pool;
+    if (s)
+        y->pool = s->next;
+    pthread_mutex_unlock(&y->pool_lock);
+    if (!s) {
+        s = calloc(1, sizeof *s);
+        if (!s || !(s->q = malloc(h->dim * sizeof *s->q))) {
+            disco__hnsw_scratch_free(s);
+            return NULL;
+        }
+    }
+    if (s->mark_cap < h->cap) {
+        free(s->mark);
+        s->mark_cap = 0;
+        s->mark = calloc(h->cap, sizeof *s->mark);
+        if (!s->mark) {
+            disco__hnsw_scratch_free(s);
+            return NULL;
+        }
+        s->mark_cap = h->cap;
+        s->epoch = 0;
+    }
+    return s;
+}
+
+void disco__hnsw_scratch_put(const disco_hnsw *h, disco__hnsw_scratch *s)
+{
+    disco__hnsw_sync *y = h->sync;
+
+    pthread_mutex_lock(&y->pool_lock);
+    s->next = y->pool;
+    y->pool = s;
+    pthread_mutex_unlock(&y->pool_lock);
+}
+
+static void next_epoch(disco__hnsw_scratch *s)
+{
+    if (++s->epoch == 0) {
+        memset(s->mark, 0, s->mark_cap * sizeof *s->mark);
+        s->epoch = 1;
+    }
+}
+
+/* --- walks ----------------------------------------------------------------- */
+
+uint32_t disco__hnsw_greedy(const disco_hnsw *h, const float *q, uint32_t cur, int lev)
+{
+    float d = disco__hnsw_dist(h, q, disco__hnsw_vec(h, cur));
+    int changed = 1;
+
+    while (changed) {
+        const uint32_t *l = disco__hnsw_links(h, cur, lev);
+        uint32_t n = disco__hnsw_load(l) & DISCO__HNSW_CNT;
+        changed = 0;
+        for (uint32_t i = 1; i <= n; i++) {
+            uint32_t nb = disco__hnsw_id(l + i);
+            float dn = disco__hnsw_dist(h, q, disco__hnsw_vec(h, nb));
+            if (dn < d) {
+                d = dn;
+                cur = nb;
+                changed = 1;
+            }
+        }
+    }
+    return cur;
+}
+
+static inline int accepted(const disco_hnsw *h, const disco__hnsw_filter *f, uint32_t id)
+{
+    if (f->all)
+        return 1;
+    if (id == f->skip || !disco__hnsw_live_hdr(disco__hnsw_load(disco__hnsw_hdr(h, id))))
+        return 0;
+    return !f->allow || f->allow(f->user, id);
+}
+
+static inline void prefetch_node(const disco_hnsw *h, const disco__hnsw_scratch *s, uint32_t id)
+{
+    __builtin_prefetch(s->mark + id);
+    __builtin_prefetch(disco__hnsw_vec(h, id));
+}
+
+/* Offers neighbour `nb` at distance d; returns -1 when out of memory. */
+static inline int offer(const disco_hnsw *h, disco__hnsw_scratch *s, const disco__hnsw_filter *f,
+                        size_t ef, float d, uint32_t nb, float *bound)
+{
+    if (s->top.n >= ef && !(d < *bound))
+        return 0;
+    if (heap_push(&s->cand, d, nb, 0))
+        return -1;
+    if (!accepted(h, f, nb))
+        return 0;
+    if (heap_push(&s->top, d, nb, 1))
+        return -1;
+    if (s->top.n > ef)
+        heap_pop(&s->top, 1);
+    *bound = s->top.a[0].d;
+    return 0;
+}
+
+/* Scores the unvisited neighbours of `id` at `lev`. */
+static int expand(const disco_hnsw *h, disco__hnsw_scratch *s, const float *q, uint32_t id,
+                  int lev, size_t ef, const disco__hnsw_filter *f, float *bound)
+{
+    const uint32_t *l = disco__hnsw_links(h, id, lev);
+    uint32_t n = disco__hnsw_load(l) & DISCO__HNSW_CNT;
+    uint16_t ep = s->epoch;
+
+    if (n)
+        prefetch_node(h, s, disco__hnsw_id(l + 1));
+    for (uint32_t i = 1; i <= n; i++) {
+        uint32_t nb = disco__hnsw_id(l + i);
+        if (i < n)
+            prefetch_node(h, s, disco__hnsw_id(l + i + 1));
+        if (s->mark[nb] == ep)
+            continue;
+        s->mark[nb] = ep;
+        if (offer(h, s, f, ef, disco__hnsw_dist(h, q, disco__hnsw_vec(h, nb)), nb, bound))
+            return -1;
+    }
+    return 0;
+}
+
+/*
+ * Beam search of layer `lev` from `ep` with width ef; leaves the accepted
+ * results in s->top. Returns 0 or DISCO_ERR_NOMEM.
+ */
+int disco__hnsw_search_layer(const disco_hnsw *h, disco__hnsw_scratch *s, const float *q,
+                             uint32_t ep, int lev, size_t ef, const disco__hnsw_filter *f)
+{
+    float d = disco__hnsw_dist(h, q, disco__hnsw_vec(h, ep)), bound = INFINITY;
+
+    next_epoch(s);
+    s->cand.n = s->top.n = 0;
+    s->mark[ep] = s->epoch;
+    if (heap_push(&s->cand, d, ep, 0))
+        return DISCO_ERR_NOMEM;
+    if (accepted(h, f, ep)) {
+        if (heap_push(&s->top, d, ep, 1))
+            return DISCO_ERR_NOMEM;
+        bound = d;
+    }
+    while (s->cand.n) {
+        if (s->cand.a[0].d > bound && s->top.n >= ef)
+            break;
+        disco__hnsw_pair c = heap_pop(&s->cand, 0);
+        if (expand(h, s, q, c.id, lev, ef, f, &bound))
+            return DISCO_ERR_NOMEM;
+    }
+    return DISCO_OK;
+}
+
+/* Empties s->top into s->work, nearest first; returns the count (0 if no room). */
+size_t disco__hnsw_sorted(disco__hnsw_scratch *s)
+{
+    size_t n = s->top.n;
+
+    if (disco__hnsw_reserve_work(s, n ? n : 1))
+        return 0;
+    for (size_t i = n; i > 0; i--)
+        s->work[i - 1] = heap_pop(&s->top, 1);
+    return n;
+}
+
+/* --- public searches ------------------------------------------------------- */
+
+static int check_query(const disco_hnsw *h, const float *q, size_t k, uint32_t *slots,
+                       float *dists, size_t *n, disco_status *st)
+{
+    if (n)
+        *n = 0;
+    if (!h || !q || !slots || !dists || !n)
+        return disco_status_set(st, DISCO_ERR_INVAL, NULL, "hnsw search: NULL argument");
+    if (k == 0)
+        return disco_status_set(st, DISCO_ERR_INVAL, "k", "k must be at least 1");
+    return DISCO_OK;
+}
+
+/* The query as the graph compares it: a normalised copy for cosine. */
+static const float *query_vec(const disco_hnsw *h, disco__hnsw_scratch *s, const float *q)
+{
+    if (h->metric != DISCO_VMETRIC_COSINE)
+        return q;
+    memcpy(s->q, q, h->dim * sizeof *q);
+    disco_vdist_normalize(s->q, h->dim);
+    return s->q;
+}
+
+static void emit(disco__hnsw_scratch *s, size_t k, uint32_t *slots, float *dists, size_t *n)
+{
+    size_t m = disco__hnsw_sorted(s);
+
+    if (m > k)
+        m = k;
+    for (size_t i = 0; i < m; i++) {
+        slots[i] = s->work[i].id;
+        dists[i] = s->work[i].d;
+    }
+    *n = m;
+}
+
+static int graph_search(const disco_hnsw *h, disco__hnsw_scratch *s, const float *q, size_t k,
+                        size_t ef, disco__hnsw_filter *f)
+{
+    uint64_t e = atomic_load(&h->entry);
+    uint32_t cur = (uint32_t)e;
+
+    s->top.n = 0;
+    if (e == 0)
+        return DISCO_OK;
+    for (int lev = (int)(e >> 32) - 1; lev > 0; lev--)
+        cur = disco__hnsw_greedy(h, q, cur, lev);
+    f->all = !f->allow && atomic_load(&h->ndel) == 0;
+    return disco__hnsw_search_layer(h, s, q, cur, 0, ef > k ? ef : k, f);
+}
+
+int disco_hnsw_search(const disco_hnsw *h, const float *q, size_t k, size_t ef,
+                      disco_hnsw_allow_fn allow, void *user, uint32_t *slots, float *dists,
+                      size_t *n, disco_status *st)
+{
+    disco__hnsw_filter f = {allow, user, DISCO__HNSW_NONE, 0};
+    disco__hnsw_scratch *s;
+    int rc = check_query(h, q, k, slots, dists, n, st);
+
+    if (rc)
+        return rc;
+    pthread_rwlock_rdlock(&h->sync->grow);
+    s = disco__hnsw_scratch_get(h);
+    rc = s ? graph_search(h, s, query_vec(h, s, q), k, ef, &f) : DISCO_ERR_NOMEM;
+    if (rc == DISCO_OK)
+        emit(s, k, slots, dists, n);
+    if (s)
+        disco__hnsw_scratch_put(h, s);
+    pthread_rwlock_unlock(&h->sync->grow);
+    if (rc)
+        return disco_status_set(st, rc, NULL, "hnsw search: out of memory");
+    return DISCO_OK;
+}
+
+static int scan(const disco_hnsw *h, disco__hnsw_scratch *s, const float *q, size_t k,
+                const disco__hnsw_filter *f)
+{
+    s->top.n = 0;
+    for (uint32_t id = 0; id < h->cap; id++) {
+        if (!accepted(h, f, id))
+            continue;
+        float d = disco__hnsw_dist(h, q, disco__hnsw_vec(h, id));
+        if (s->top.n >= k && !(d < s->top.a[0].d))
+            continue;
+        if (heap_push(&s->top, d, id, 1))
+            return DISCO_ERR_NOMEM;
+        if (s->top.n > k)
+            heap_pop(&s->top, 1);
+    }
+    return DISCO_OK;
+}
+
+int disco_hnsw_search_exact(const disco_hnsw *h, const float *q, size_t k,
+                            disco_hnsw_allow_fn allow, void *user, uint32_t *slots, float *dists,
+                            size_t *n, disco_status *st)
+{
+    disco__hnsw_filter f = {allow, user, DISCO__HNSW_NONE, 0};
+    disco__hnsw_scratch *s;
+    int rc = check_query(h, q, k, slots, dists, n, st);
+
+    if (rc)
+        return rc;
+    pthread_rwlock_rdlock(&h->sync->grow);
+    s = disco__hnsw_scratch_get(h);
+    rc = s ? scan(h, s, query_vec(h, s, q), k, &f) : DISCO_ERR_NOMEM;
+    if (rc == DISCO_OK)
+        emit(s, k, slots, dists, n);
+    if (s)
+        disco__hnsw_scratch_put(h, s);
+    pthread_rwlock_unlock(&h->sync->grow);
+    if (rc)
+        return disco_status_set(st, rc, NULL, "hnsw exact search: out of memory");
+    return DISCO_OK;
+}

@@ -1,0 +1,223 @@
+/*
+ * vdist.c - distance kernels: the portable reference, a portable unrolled
+ * path, metric names, and the run-time choice of instruction set.
+ *
+ * DESIGN. The kernels in use are reached through one atomic pointer to a
+ * table of function pointers. It starts NULL; the first call picks the best
+ * table the CPU supports (__builtin_cpu_supports) and publishes it. Racing
+ * first calls pick the same table, so the race is harmless. The SIMD bodies
+ * live in vdist_avx2.c and vdist_avx512.c, compiled with function-level
+ * target attributes so the rest of the library needs no -m flags.
+ *
+ * The reference accumulates in double, in index order: it is the yardstick,
+ * not a fast path. The portable path keeps four float accumulators so the
+ * compiler can overlap the additions.
+ */
+#include "disco/vdist.h"
+
+#include <math.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <string.h>
+#include <strings.h>
+
+#if defined(__x86_64__) || defined(__i386__)
+#define VDIST_X86 1
+/* Defined in vdist_avx2.c and vdist_avx512.c. */
+float disco__vdist_l2sq_avx2(const float *a, const float *b, size_t d);
+float disco__vdist_dot_avx2(const float *a, const float *b, size_t d);
+float disco__vdist_l2sq_avx512(const float *a, const float *b, size_t d);
+float disco__vdist_dot_avx512(const float *a, const float *b, size_t d);
+#else
+#define VDIST_X86 0
+#endif
+
+typedef float (*vdist_fn)(const float *restrict a, const float *restrict b, size_t d);
+
+struct vdist_impl {
+    const char *name;
+    vdist_fn l2sq;
+    vdist_fn dot;
+};
+
+static _Atomic(const struct vdist_impl *) active_impl;
+
+float disco_vdist_l2sq_ref(const float *restrict a, const float *restrict b, size_t d)
+{
+    double s = 0.0;
+
+    for (size_t i = 0; i < d; i++) {
+        double t = (double)a[i] - (double)b[i];
+        s += t * t;
+    }
+    return (float)s;
+}
+
+float disco_vdist_dot_ref(const float *restrict a, const float *restrict b, size_t d)
+{
+    double s = 0.0;
+
+    for (size_t i = 0; i < d; i++)
+        s += (double)a[i] * (double)b[i];
+    return (float)s;
+}
+
+static float l2sq_portable(const float *restrict a, const float *restrict b, size_t d)
+{
+    float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f, s3 = 0.0f;
+    size_t i = 0;
+
+    for (; i + 4 <= d; i += 4) {
+        float t0 = a[i] - b[i], t1 = a[i + 1] - b[i + 1];
+        float t2 = a[i + 2] - b[i + 2], t3 = a[i + 3] - b[i + 3];
+        s0 += t0 * t0;
+        s1 += t1 * t1;
+        s2 += t2 * t2;
+        s3 += t3 * t3;
+    }
+    for (; i < d; i++) {
+        float t = a[i] - b[i];
+        s0 += t * t;
+    }
+    return (s0 + s1) + (s2 + s3);
+}
+
+static float dot_portable(const float *restrict a, const float *restrict b, size_t d)
+{
+    float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f, s3 = 0.0f;
+    size_t i = 0;
+
+    for (; i + 4 <= d; i += 4) {
+        s0 += a[i] * b[i];
+        s1 += a[i + 1] * b[i + 1];
+        s2 += a[i + 2] * b[i + 2];
+        s3 += a[i + 3] * b[i + 3];
+    }
+    for (; i < d; i++)
+        s0 += a[i] * b[i];
+    return (s0 + s1) + (s2 + s3);
+}
+
+static const struct vdist_impl impl_portable = {"portable", l2sq_portable, dot_portable};
+#if VDIST_X86
+static const struct vdist_impl impl_avx2 = {"avx2", disco__vdist_l2sq_avx2, disco__vdist_dot_avx2};
+static const struct vdist_impl impl_avx512 = {"avx512", disco__vdist_l2sq_avx512,
+                                              disco__vdist_dot_avx512};
+#endif
+
+/* The table for `isa` if this CPU can run it, else NULL. */
+static const struct vdist_impl *impl_for(const char *isa)
+{
+    if (strcmp(isa, "portable") == 0)
+        return &impl_portable;
+#if VDIST_X86
+    __builtin_cpu_init();
+    if (strcmp(isa, "avx2") == 0 && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+        return &impl_avx2;
+    if (strcmp(isa, "avx512") == 0 && __builtin_cpu_supports("avx512f"))
+        return &impl_avx512;
+#endif
+    return NULL;
+}
+
+static const struct vdist_impl *impl_best(void)
+{
+    const struct vdist_impl *impl = impl_for("avx512");
+
+    if (impl == NULL)
+        impl = impl_for("avx2");
+    return impl != NULL ? impl : &impl_portable;
+}
+
+static const struct vdist_impl *impl_get(void)
+{
+    const struct vdist_impl *impl = atomic_load_explicit(&active_impl, memory_order_acquire);
+
+    if (impl == NULL) {
+        impl = impl_best();
+        atomic_store_explicit(&active_impl, impl, memory_order_release);
+    }
+    return impl;
+}
+
+float disco_vdist_l2sq(const float *a, const float *b, size_t d)
+{
+    return impl_get()->l2sq(a, b, d);
+}
+
+float disco_vdist_dot(const float *a, const float *b, size_t d)
+{
+    return impl_get()->dot(a, b, d);
+}
+
+float disco_vdist(disco_vmetric m, const float *a, const float *b, size_t d)
+{
+    switch (m) {
+    case DISCO_VMETRIC_COSINE:
+        return 1.0f - impl_get()->dot(a, b, d);
+    case DISCO_VMETRIC_L2:
+        return impl_get()->l2sq(a, b, d);
+    case DISCO_VMETRIC_IP:
+        return -impl_get()->dot(a, b, d);
+    }
+    return NAN;
+}
+
+float disco_vdist_normalize(float *v, size_t d)
+{
+    float norm = sqrtf(impl_get()->dot(v, v, d));
+
+    if (!(norm > 0.0f))
+        return 0.0f;
+    if (!isfinite(norm))
+        return norm;
+    for (size_t i = 0; i < d; i++)
+        v[i] /= norm;
+    return norm;
+}
+
+const char *disco_vdist_isa(void)
+{
+    return impl_get()->name;
+}
+
+int disco_vdist_force_isa(const char *isa)
+{
+    const struct vdist_impl *impl;
+
+    if (isa == NULL || strcmp(isa, "auto") == 0)
+        impl = impl_best();
+    else
+        impl = impl_for(isa);
+    if (impl == NULL)
+        return -1;
+    atomic_store_explicit(&active_impl, impl, memory_order_release);
+    return 0;
+}
+
+int disco_vmetric_parse(const char *name)
+{
+    if (name == NULL)
+        return -1;
+    if (strcasecmp(name, "cosine") == 0)
+        return DISCO_VMETRIC_COSINE;
+    if (strcasecmp(name, "l2") == 0)
+        return DISCO_VMETRIC_L2;
+    if (strcasecmp(name, "ip") == 0 || strcasecmp(name, "inner_product") == 0 ||
+        strcasecmp(name, "dot") == 0)
+        return DISCO_VMETRIC_IP;
+    return -1;
+}
+
+const char *disco_vmetric_name(disco_vmetric m)
+{
+    switch (m) {
+    case DISCO_VMETRIC_COSINE:
+        return "cosine";
+    case DISCO_VMETRIC_L2:
+        return "l2";
+    case DISCO_VMETRIC_IP:
+        return "ip";
+    }
+    return "unknown";
+}
