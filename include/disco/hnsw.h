@@ -27,7 +27,7 @@
 typedef struct disco_hnsw disco_hnsw;
 
 typedef struct disco_hnsw_config {
-    size_t dim;             /* 1..65536 */
+    size_t dim; /* 1..65536 */
     disco_vmetric metric;
     size_t M;               /* links per node above layer 0 (default 16; layer 0 has 2M), 2..1024 */
     size_t ef_construction; /* default 200, 1..2^20 */

@@ -40,8 +40,7 @@ static int check_config(const disco_hnsw_config *c, disco_status *st)
         return disco_status_set(st, DISCO_ERR_INVAL, "dim", "dim %zu out of range 1..%d", c->dim,
                                 DISCO__HNSW_MAX_DIM);
     if ((unsigned)c->metric > DISCO_VMETRIC_IP)
-        return disco_status_set(st, DISCO_ERR_INVAL, "metric", "unknown metric %d",
-                                (int)c->metric);
+        return disco_status_set(st, DISCO_ERR_INVAL, "metric", "unknown metric %d", (int)c->metric);
     if (c->M < 2 || c->M > DISCO__HNSW_MAX_M)
         return disco_status_set(st, DISCO_ERR_INVAL, "M", "M %zu out of range 2..%d", c->M,
                                 DISCO__HNSW_MAX_M);
@@ -164,8 +163,7 @@ int disco__hnsw_grow(disco_hnsw *h, size_t need, disco_status *st)
     while (ncap < need)
         ncap *= 2;
     if (resize(h, ncap) && resize(h, need))
-        return disco_status_set(st, DISCO_ERR_NOMEM, NULL, "hnsw: no memory for %zu slots",
-                                need);
+        return disco_status_set(st, DISCO_ERR_NOMEM, NULL, "hnsw: no memory for %zu slots", need);
     return DISCO_OK;
 }
 
@@ -274,8 +272,7 @@ unlock:
 }
 
 /* Links `id` at `lev` to the best of the n sorted candidates in s->work. */
-static uint32_t connect(const disco_hnsw *h, disco__hnsw_scratch *s, uint32_t id, int lev,
-                        size_t n)
+static uint32_t connect(const disco_hnsw *h, disco__hnsw_scratch *s, uint32_t id, int lev, size_t n)
 {
     disco__hnsw_pair *w = s->work;
 
@@ -502,7 +499,14 @@ size_t disco_hnsw_count(const disco_hnsw *h)
 
 size_t disco_hnsw_capacity(const disco_hnsw *h)
 {
-    return h ? h->cap : 0;
+    size_t cap;
+
+    if (!h)
+        return 0;
+    pthread_rwlock_rdlock(&h->sync->grow);
+    cap = h->cap;
+    pthread_rwlock_unlock(&h->sync->grow);
+    return cap;
 }
 
 size_t disco_hnsw_bytes(const disco_hnsw *h)
@@ -517,8 +521,8 @@ size_t disco_hnsw_bytes(const disco_hnsw *h)
         b += (size_t)h->levels[i] * (h->M + 1) * sizeof(uint32_t);
     pthread_mutex_lock(&h->sync->pool_lock);
     for (const disco__hnsw_scratch *s = h->sync->pool; s; s = s->next)
-        b += sizeof *s + s->mark_cap * sizeof *s->mark + (s->cand.cap + s->top.cap + s->work_cap) *
-                                                             sizeof(disco__hnsw_pair);
+        b += sizeof *s + s->mark_cap * sizeof *s->mark +
+             (s->cand.cap + s->top.cap + s->work_cap) * sizeof(disco__hnsw_pair);
     pthread_mutex_unlock(&h->sync->pool_lock);
     pthread_rwlock_unlock(&h->sync->grow);
     return b;

@@ -69,8 +69,8 @@ typedef struct disco__hnsw_scratch {
     uint16_t *mark; /* visited: mark[slot] == epoch */
     size_t mark_cap;
     uint16_t epoch;
-    disco__hnsw_heap cand; /* min-heap: to expand */
-    disco__hnsw_heap top;  /* max-heap: best so far */
+    disco__hnsw_heap cand;  /* min-heap: to expand */
+    disco__hnsw_heap top;   /* max-heap: best so far */
     disco__hnsw_pair *work; /* sorting / pruning room */
     size_t work_cap;
     float *q; /* normalised query (cosine) */
@@ -88,17 +88,17 @@ struct disco_hnsw {
     size_t dim, M, M0, efc;
     disco_vmetric metric;
     uint64_t seed;
-    double mult;   /* level = floor(-ln(u) * mult) */
-    size_t block;  /* bytes per slot in base */
+    double mult;    /* level = floor(-ln(u) * mult) */
+    size_t block;   /* bytes per slot in base */
     size_t vec_off; /* offset of the vector in a block */
     uint8_t *base;
     uint8_t *levels;
     uint32_t **upper;
     size_t cap;
     _Atomic size_t live;
-    _Atomic size_t ndel;         /* slots marked removed */
-    _Atomic uint64_t entry;      /* 0: empty, else ep | (top level + 1) << 32 */
-    _Atomic uint64_t rng_n;      /* levels drawn so far */
+    _Atomic size_t ndel;    /* slots marked removed */
+    _Atomic uint64_t entry; /* 0: empty, else ep | (top level + 1) << 32 */
+    _Atomic uint64_t rng_n; /* levels drawn so far */
     disco__hnsw_sync *sync;
 };
 

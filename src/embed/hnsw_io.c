@@ -177,8 +177,8 @@ int disco_hnsw_serialize(const disco_hnsw *h, uint8_t **buf, size_t *len, disco_
     }
     pthread_rwlock_unlock(&h->sync->grow);
     if (!w.p)
-        return disco_status_set(st, DISCO_ERR_NOMEM, NULL, "hnsw serialize: no memory for %zu bytes",
-                                size);
+        return disco_status_set(st, DISCO_ERR_NOMEM, NULL,
+                                "hnsw serialize: no memory for %zu bytes", size);
     DISCO_ASSERT(w.off == size);
     *buf = w.p;
     *len = w.off;
@@ -234,6 +234,8 @@ static int check_frame(rbuf *r, size_t len, struct disco__hnsw_filehdr *fh)
         return corrupt(r, 0, "bad magic");
     if (get(r->p + len - 4, 4) != disco_crc32c(0, r->p, len - 4))
         return corrupt(r, len - 4, "checksum mismatch");
+    if (fh->version == HNSW_VERSION && fh->reserved != 0)
+        return corrupt(r, 28, "reserved field not zero");
     if (fh->version != HNSW_VERSION)
         return disco_status_set(r->st, DISCO_ERR_UNSUPPORTED, "buf",
                                 "hnsw: format version %u (this build reads %d)", fh->version,
@@ -249,7 +251,8 @@ static int make_graph(rbuf *r, const struct disco__hnsw_filehdr *fh, size_t len,
 
     if (!h)
         return corrupt(r, 6, "bad config (dim, metric, M or ef_construction)");
-    if (fh->slots > (len - HDR_SIZE - 4) / 2 || fh->slots * h->block > 256 * (uint64_t)len + (1u << 26)) {
+    if (fh->slots > (len - HDR_SIZE - 4) / 2 ||
+        fh->slots * h->block > 256 * (uint64_t)len + (1u << 26)) {
         disco_hnsw_free(h);
         return corrupt(r, 48, "slot count too large for the buffer");
     }
@@ -272,8 +275,7 @@ static int read_table(rbuf *r, disco_hnsw *h, const struct disco__hnsw_filehdr *
 
     for (size_t id = 0; rc == DISCO_OK && id < slots; id++) {
         uint8_t state = t[2 * id], level = t[2 * id + 1];
-        if (state > SLOT_REMOVED || level > DISCO__HNSW_MAX_LEVEL ||
-            (state == SLOT_EMPTY && level))
+        if (state > SLOT_REMOVED || level > DISCO__HNSW_MAX_LEVEL || (state == SLOT_EMPTY && level))
             return corrupt(r, HDR_SIZE + 2 * id, "bad slot state or level");
         if (state == SLOT_EMPTY)
             continue;
@@ -290,8 +292,9 @@ static int read_table(rbuf *r, disco_hnsw *h, const struct disco__hnsw_filehdr *
         return corrupt(r, HDR_SIZE + 2 * (slots - 1), "last slot empty");
     if (live != fh->live)
         return corrupt(r, 56, "live count disagrees with the slot table");
-    if (fh->top != top || (top >= 0 && (fh->ep >= slots || h->levels[fh->ep] != top ||
-                                        !(*disco__hnsw_hdr(h, fh->ep) & DISCO__HNSW_OCC))))
+    if (fh->top != top || (top < 0 && fh->ep != 0) ||
+        (top >= 0 && (fh->ep >= slots || h->levels[fh->ep] != top ||
+                      !(*disco__hnsw_hdr(h, fh->ep) & DISCO__HNSW_OCC))))
         return corrupt(r, 20, "bad entry point");
     atomic_store(&h->live, live);
     atomic_store(&h->ndel, del);
@@ -357,7 +360,7 @@ int disco_hnsw_load(const uint8_t *buf, size_t len, disco_hnsw **out, disco_stat
     disco_hnsw *h = NULL;
     int rc;
 
-    if (!out || (!buf && len))
+    if (!out || !buf)
         return disco_status_set(st, DISCO_ERR_INVAL, NULL, "hnsw load: NULL argument");
     *out = NULL;
     if ((rc = check_frame(&r, len, &fh)) || (rc = make_graph(&r, &fh, len, &h)))

@@ -220,8 +220,8 @@ static inline int offer(const disco_hnsw *h, disco__hnsw_scratch *s, const disco
 }
 
 /* Scores the unvisited neighbours of `id` at `lev`. */
-static int expand(const disco_hnsw *h, disco__hnsw_scratch *s, const float *q, uint32_t id,
-                  int lev, size_t ef, const disco__hnsw_filter *f, float *bound)
+static int expand(const disco_hnsw *h, disco__hnsw_scratch *s, const float *q, uint32_t id, int lev,
+                  size_t ef, const disco__hnsw_filter *f, float *bound)
 {
     const uint32_t *l = disco__hnsw_links(h, id, lev);
     uint32_t n = disco__hnsw_load(l) & DISCO__HNSW_CNT;
@@ -285,8 +285,8 @@ size_t disco__hnsw_sorted(disco__hnsw_scratch *s)
 
 /* --- public searches ------------------------------------------------------- */
 
-static int check_query(const disco_hnsw *h, const float *q, size_t k, uint32_t *slots,
-                       float *dists, size_t *n, disco_status *st)
+static int check_query(const disco_hnsw *h, const float *q, size_t k, uint32_t *slots, float *dists,
+                       size_t *n, disco_status *st)
 {
     if (n)
         *n = 0;

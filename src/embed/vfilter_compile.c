@@ -327,9 +327,7 @@ static int note_term(vf_ctx *c, const char *field, const vf_pred *p, const json_
 
 static int compile_ops(vf_ctx *c, const json_t *ops, vf_node *node, int conj)
 {
-    const char *name;
-    size_t len, i = 0;
-    json_t *arg;
+    size_t i = 0;
     int rc;
 
     node->n = json_object_size(ops);
@@ -338,10 +336,11 @@ static int compile_ops(vf_ctx *c, const json_t *ops, vf_node *node, int conj)
     node->u.field.preds = arena_alloc(c->f, node->n * sizeof *node->u.field.preds);
     if (!node->u.field.preds)
         return no_memory(c);
-    json_object_keylen_foreach((json_t *)ops, name, len, arg)
-    {
+    for (void *it = json_object_iter((json_t *)ops); it;
+         it = json_object_iter_next((json_t *)ops, it)) {
         vf_pred *p = &node->u.field.preds[i++];
-        rc = compile_pred(c, name, len, arg, p);
+        json_t *arg = json_object_iter_value(it);
+        rc = compile_pred(c, json_object_iter_key(it), json_object_iter_key_len(it), arg, p);
         if (rc == DISCO_OK && conj)
             rc = note_term(c, node->u.field.name, p, arg);
         if (rc != DISCO_OK)
@@ -449,24 +448,21 @@ static int compile_key(vf_ctx *c, const char *key, size_t len, const json_t *val
 /* An object's keys all hold: one key compiles to its own node, more to an AND. */
 static int compile_object(vf_ctx *c, const json_t *obj, vf_node *node, int depth, int conj)
 {
-    size_t n = json_object_size(obj), len, i = 0;
-    const char *key;
-    json_t *value;
+    size_t n = json_object_size(obj), i = 0;
+    void *it = json_object_iter((json_t *)obj);
     int rc;
 
-    if (n == 1) {
-        void *it = json_object_iter((json_t *)obj);
+    if (n == 1)
         return compile_key(c, json_object_iter_key(it), json_object_iter_key_len(it),
                            json_object_iter_value(it), node, depth, conj);
-    }
     node->kind = VF_AND;
     node->n = n;
     node->u.kids = n ? arena_alloc(c->f, n * sizeof *node->u.kids) : NULL;
     if (n && !node->u.kids)
         return no_memory(c);
-    json_object_keylen_foreach((json_t *)obj, key, len, value)
-    {
-        rc = compile_key(c, key, len, value, &node->u.kids[i++], depth, conj);
+    for (; it; it = json_object_iter_next((json_t *)obj, it)) {
+        rc = compile_key(c, json_object_iter_key(it), json_object_iter_key_len(it),
+                         json_object_iter_value(it), &node->u.kids[i++], depth, conj);
         if (rc != DISCO_OK)
             return rc;
     }

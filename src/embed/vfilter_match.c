@@ -194,10 +194,8 @@ static int check_key(const char *key, size_t len, disco_status *st)
 
 int disco_vmeta_check(const json_t *meta, disco_status *st)
 {
-    const char *key;
-    size_t len, bytes;
-    json_t *v;
-    int rc;
+    json_t *obj = (json_t *)meta;
+    size_t bytes;
 
     if (!meta)
         return DISCO_OK;
@@ -205,11 +203,12 @@ int disco_vmeta_check(const json_t *meta, disco_status *st)
         return disco_status_set(st, DISCO_ERR_INVAL, "metadata",
                                 "metadata: must be a JSON object, got %s",
                                 disco__vfilter_type_name(meta));
-    json_object_keylen_foreach((json_t *)meta, key, len, v)
-    {
-        rc = check_key(key, len, st);
+    for (void *it = json_object_iter(obj); it; it = json_object_iter_next(obj, it)) {
+        const char *key = json_object_iter_key(it);
+        size_t len = json_object_iter_key_len(it);
+        int rc = check_key(key, len, st);
         if (rc == DISCO_OK)
-            rc = check_value(key, len, v, st);
+            rc = check_value(key, len, json_object_iter_value(it), st);
         if (rc != DISCO_OK)
             return rc;
     }
