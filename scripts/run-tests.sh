@@ -96,15 +96,19 @@ run_fuzz_replay() {
     fi
 }
 
-for bin in $(find $B/asan/tests -type f -perm -u+x -name 'test_*' | sort); do
+# Only binaries of test sources that exist (a removed test's old binary is skipped).
+for src in tests/*/test_*.c; do
+    bin="$B/asan/${src%.c}"
+    [[ -x "$bin" ]] || continue
     selected "$bin" && run_unit "$bin"
 done
 for script in tests/integration/test_*.sh; do
     [[ -e "$script" ]] || continue
     selected "$script" && run_integration "$script"
 done
-for bin in $B/fuzz/fuzz/fuzz_*; do
-    [[ -x "$bin" && ! -d "$bin" && "$bin" != *.o && "$bin" != *.d ]] || continue
+for src in fuzz/fuzz_*.c; do
+    bin="$B/fuzz/${src%.c}"
+    [[ -x "$bin" ]] || continue
     selected "$bin" && run_fuzz_replay "$bin"
 done
 

@@ -599,5 +599,5 @@ int main(void)
         cmocka_unit_test(test_concurrent),
     };
 
-    return cmocka_run_group_tests_name("embed/hnsw", tests, NULL, NULL);
+    return cmocka_run_group_tests_name("store/hnsw", tests, NULL, NULL);
 }

@@ -219,5 +219,5 @@ int main(void)
         cmocka_unit_test(test_zero_vectors),
         cmocka_unit_test(test_force_isa),
     };
-    return cmocka_run_group_tests_name("embed/vdist", tests, NULL, NULL);
+    return cmocka_run_group_tests_name("store/vdist", tests, NULL, NULL);
 }

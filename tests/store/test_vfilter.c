@@ -752,5 +752,5 @@ int main(void)
         cmocka_unit_test(test_random_consistency),
     };
 
-    return cmocka_run_group_tests_name("embed/vfilter", tests, NULL, NULL);
+    return cmocka_run_group_tests_name("store/vfilter", tests, NULL, NULL);
 }
