@@ -99,8 +99,14 @@ run_fuzz_replay() {
 # Only binaries of test sources that exist (a removed test's old binary is skipped).
 for src in tests/*/test_*.c; do
     bin="$B/asan/${src%.c}"
-    [[ -x "$bin" ]] || continue
-    selected "$bin" && run_unit "$bin"
+    selected "$bin" || continue
+    if [[ ! -x "$bin" ]]; then
+        failed=$((failed + 1))
+        failures+=("unit $src: not built")
+        echo "FAIL unit $src: not built"
+        continue
+    fi
+    run_unit "$bin"
 done
 for script in tests/integration/test_*.sh; do
     [[ -e "$script" ]] || continue
@@ -108,8 +114,14 @@ for script in tests/integration/test_*.sh; do
 done
 for src in fuzz/fuzz_*.c; do
     bin="$B/fuzz/${src%.c}"
-    [[ -x "$bin" ]] || continue
-    selected "$bin" && run_fuzz_replay "$bin"
+    selected "$bin" || continue
+    if [[ ! -x "$bin" ]]; then
+        failed=$((failed + 1))
+        failures+=("fuzz $src: not built")
+        echo "FAIL fuzz $src: not built"
+        continue
+    fi
+    run_fuzz_replay "$bin"
 done
 
 if [[ ${#failures[@]} -ne 0 ]]; then
