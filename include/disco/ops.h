@@ -83,6 +83,7 @@ typedef enum disco_ptype {
     DISCO_P_HASH,    /* one object hash (64 hex digits) */
     DISCO_P_HASHES,  /* list of object hashes */
     DISCO_P_TIME,    /* ISO 8601 or Unix ms; becomes an integer of Unix ms */
+    DISCO_P_JSON,    /* any JSON value (CLI: JSON text, or @FILE) */
 } disco_ptype;
 
 enum {

@@ -18,9 +18,10 @@
  * sample); when few pass, the allowed vectors are searched exactly, else the
  * graph is searched with the filter applied during the walk and a wider beam.
  *
- * Threads: a handle may be shared; searches run while upserts and deletes
- * happen (a search sees each vector either before or after a concurrent
- * upsert of it, never half-written).
+ * Threads: a handle may be shared. Searches, fetches and stats run side by
+ * side; an upsert, delete or snapshot holds the handle exclusively while it
+ * logs and applies, so a search sees each vector either before or after a
+ * concurrent upsert of it, never half-written.
  */
 #ifndef DISCO_VINDEX_H
 #define DISCO_VINDEX_H
@@ -33,8 +34,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define DISCO_VINDEX_ID_MAX 128       /* bytes of an id or a namespace */
-#define DISCO_VINDEX_NAME_MAX 64      /* collection names: [a-z0-9_-]{1,64} */
+#define DISCO_VINDEX_ID_MAX 128  /* bytes of an id or a namespace */
+#define DISCO_VINDEX_NAME_MAX 64 /* collection names: [a-z0-9_-]{1,64} */
 #define DISCO_VINDEX_DIM_MAX 65536
 
 typedef struct disco_vindex disco_vindex;
@@ -58,17 +59,19 @@ int disco_vindex_open(const char *root, const char *name, disco_vindex **out, di
 /* Snapshots when the log has grown, then closes. NULL is a no-op. */
 void disco_vindex_close(disco_vindex *v);
 
-/* Collections under `root`: [{"name", "dim", "metric", "count"}]. */
+/* Collections under `root`: [{"name", "dim", "metric", "count"}], by name; count is
+ * null for a collection open elsewhere (counting opens each collection). */
 int disco_vindex_list(const char *root, json_t **out, disco_status *st);
 
 /* Removes a collection and its files. */
 int disco_vindex_drop(const char *root, const char *name, disco_status *st);
 
 typedef struct disco_vitem {
-    const char *ns;         /* NULL or "": the default namespace */
+    const char *ns; /* NULL or "": the default namespace */
     const char *id;
     const float *vec;       /* dim floats, finite */
     const json_t *metadata; /* NULL or a flat object (disco_vmeta_check) */
+    size_t dim;             /* floats at vec when the caller knows it (checked); 0: trusted */
 } disco_vitem;
 
 /*
@@ -92,11 +95,12 @@ int disco_vindex_delete_filter(disco_vindex *v, const char *ns, const disco_vfil
 typedef struct disco_vquery {
     const char *ns;
     const float *vec;
-    size_t k;                     /* 1..10000 */
-    size_t ef;                    /* 0: max(k, 64) */
-    const disco_vfilter *filter;  /* NULL: none */
+    size_t k;                    /* 1..10000 */
+    size_t ef;                   /* 0: max(k, 64) */
+    const disco_vfilter *filter; /* NULL: none */
     int include_values, include_metadata;
-    int exact;                    /* force exact search */
+    int exact;  /* force exact search */
+    size_t dim; /* floats at vec when known (checked); 0: trusted */
 } disco_vquery;
 
 /*
@@ -111,15 +115,16 @@ int disco_vindex_search(disco_vindex *v, const disco_vquery *q, json_t **out, di
 int disco_vindex_search_batch(disco_vindex *v, const disco_vquery *qs, size_t n, size_t threads,
                               json_t **out, disco_status *st);
 
-/* {"name","dim","metric","count","deleted_slots","bytes","namespaces": {ns: count}, "isa"}. */
+/* {"name","dim","metric","count","deleted_slots","slots","bytes","namespaces": {ns: count},
+ * "isa"}; slots: the slot table's size (live + deleted_slots). */
 int disco_vindex_stats(disco_vindex *v, json_t **out, disco_status *st);
 
 /* Writes a new snapshot (temp + fsync + rename) and empties the log. */
 int disco_vindex_snapshot(disco_vindex *v, disco_status *st);
 
-/* The stored vector of (ns, id) copied into out (dim floats); NOTFOUND. */
-int disco_vindex_get(disco_vindex *v, const char *ns, const char *id, float *out,
-                     disco_status *st);
+/* The stored vector of (ns, id) copied into out (dim floats; unit length for cosine);
+ * NOTFOUND. */
+int disco_vindex_get(disco_vindex *v, const char *ns, const char *id, float *out, disco_status *st);
 
 size_t disco_vindex_dim(const disco_vindex *v);
 disco_vmetric disco_vindex_metric(const disco_vindex *v);

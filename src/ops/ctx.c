@@ -5,7 +5,7 @@
  * Stores open lazily, so `disco version` or a usage error never touches
  * the data folder.
  */
-#include "disco/ops.h"
+#include "ops_int.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -179,5 +179,19 @@ int disco_ctx_tsdb(disco_ctx *ctx, disco_tsdb **out, disco_status *st)
             return rc;
     }
     *out = ctx->tsdb;
+    return DISCO_OK;
+}
+
+int disco__ctx_data_path(disco_ctx *ctx, const char *sub, char *buf, size_t size,
+                         disco_status *st)
+{
+    int rc = ensure_data_dir(ctx, st);
+
+    if (rc != DISCO_OK)
+        return rc;
+    if ((size_t)snprintf(buf, size, "%s/%s", ctx->cfg.data_dir, sub) >= size)
+        return disco_status_set(st, DISCO_ERR_INVAL, "data_dir", "data folder path too long");
+    if (mkdir(buf, 0755) != 0 && errno != EEXIST)
+        return disco_status_errno(st, errno, "data_dir", "cannot create %s", buf);
     return DISCO_OK;
 }

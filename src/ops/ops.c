@@ -19,9 +19,9 @@ static int cmp_op(const void *a, const void *b)
 /* Joins the group tables once; the result is immutable afterwards. */
 static void build_table(void)
 {
-    static const disco_op *const groups[] = {disco__ops_misc,     disco__ops_resource,
-                                             disco__ops_object,   disco__ops_ts,
-                                             disco__ops_analysis, disco__ops_monitor};
+    static const disco_op *const groups[] = {
+        disco__ops_misc,     disco__ops_resource, disco__ops_object, disco__ops_ts,
+        disco__ops_analysis, disco__ops_monitor,  disco__ops_vec};
     static const disco_op *all[256];
     size_t n = 0;
 
@@ -82,7 +82,7 @@ const char *disco_ptype_name(disco_ptype t)
         [DISCO_P_BOOL] = "boolean",  [DISCO_P_STRINGS] = "strings", [DISCO_P_IDS] = "ids",
         [DISCO_P_TAGS] = "tags",     [DISCO_P_OBJECT] = "json",     [DISCO_P_PATH] = "path",
         [DISCO_P_ID] = "id",         [DISCO_P_HASH] = "hash",       [DISCO_P_HASHES] = "hashes",
-        [DISCO_P_TIME] = "time",
+        [DISCO_P_TIME] = "time",     [DISCO_P_JSON] = "json-value",
     };
     if ((unsigned)t >= sizeof names / sizeof names[0])
         return "?";

@@ -15,6 +15,7 @@ extern const disco_op disco__ops_object[];
 extern const disco_op disco__ops_ts[];
 extern const disco_op disco__ops_analysis[];
 extern const disco_op disco__ops_monitor[];
+extern const disco_op disco__ops_vec[];
 
 #define MATCHERS_MAX 32
 
@@ -45,6 +46,10 @@ void disco__json_brief(const json_t *v, char *buf, size_t size);
  */
 int disco__read_input(disco_ctx *ctx, const char *param, const char *path, size_t max, char **buf,
                       size_t *len, disco_status *st);
+
+/* <data>/<sub>, created (with the data folder) when missing (ctx.c). */
+int disco__ctx_data_path(disco_ctx *ctx, const char *sub, char *buf, size_t size,
+                         disco_status *st);
 
 /* A resource result for a handler: disco_resource_to_json(), checked. */
 int disco__resource_result(const disco_resource *r, json_t **result, disco_status *st);

@@ -362,6 +362,35 @@ static int convert_object(const disco_param *p, const json_t *v, json_t **out, d
     return rc;
 }
 
+/* Any JSON value; text from the command line is parsed (or read with @FILE). */
+static int convert_json(const disco_param *p, const json_t *v, json_t **out, disco_status *st)
+{
+    const char *s = json_string_value(v);
+    char what[96];
+    int rc;
+
+    if (!s) {
+        if (disco_json_depth(v) > DISCO_JSON_MAX_DEPTH)
+            return param_err(p, st, "nested deeper than %d levels", DISCO_JSON_MAX_DEPTH);
+        *out = json_deep_copy(v);
+        return DISCO_OK;
+    }
+    snprintf(what, sizeof what, "param '%s'", p->name);
+    if (s[0] == '@')
+        rc = disco_json_load_file(s + 1, (size_t)64 << 20, out, st);
+    else
+        rc = disco_json_parse(s, strlen(s), what, out, st);
+    if (rc != DISCO_OK && st)
+        snprintf(st->field, sizeof st->field, "%s", p->name);
+    /* A string value would be read as JSON text again: ask for structure. */
+    if (rc == DISCO_OK && json_is_string(*out)) {
+        json_decref(*out);
+        *out = NULL;
+        return param_err(p, st, "must be a JSON list, object, number or boolean");
+    }
+    return rc;
+}
+
 static int convert_time(const disco_param *p, const json_t *v, json_t **out, disco_status *st)
 {
     char what[96];
@@ -410,6 +439,8 @@ static int convert(const disco_param *p, const json_t *v, json_t **out, disco_st
         return convert_ident(p, v, out, st);
     case DISCO_P_TIME:
         return convert_time(p, v, out, st);
+    case DISCO_P_JSON:
+        return convert_json(p, v, out, st);
     }
     return disco_status_set(st, DISCO_ERR_INTERNAL, p->name, "param '%s': unknown type", p->name);
 }

@@ -10,6 +10,7 @@
 
 #include "disco/ops.h"
 
+#include <stdio.h>
 #include <string.h>
 
 static const char *const colours[] = {"red", "green", NULL};
@@ -176,8 +177,14 @@ static void test_kebab_names_and_idempotence(void **state)
 /* A value that satisfies a required parameter of any type. */
 static const char *sample_value(const disco_param *p)
 {
+    static char num[32];
+
     if (p->choices)
         return p->choices[0];
+    if (p->type == DISCO_P_INT || p->type == DISCO_P_NUMBER) {
+        snprintf(num, sizeof num, "%.0f", (p->flags & DISCO_PARAM_RANGE) ? p->min : 1.0);
+        return num;
+    }
     if (p->type == DISCO_P_ID || p->type == DISCO_P_IDS)
         return "01ARZ3NDEKTSV4RRFFQ69G5FAV";
     if (p->type == DISCO_P_HASH || p->type == DISCO_P_HASHES)
