@@ -55,11 +55,15 @@ static int check_vec(const disco_vindex *v, const disco_vitem *it, size_t i, dis
 static int check_meta(const json_t *meta, size_t i, disco_status *st)
 {
     disco_status ms = {0};
-    char field[DISCO_STATUS_FIELD_MAX + 32];
+    char field[DISCO_STATUS_FIELD_MAX + 64];
+    int len;
 
     if (disco_vmeta_check(meta, &ms) == DISCO_OK)
         return DISCO_OK;
-    snprintf(field, sizeof field, "items[%zu].metadata%s%s", i, ms.field[0] ? "." : "", ms.field);
+    len = snprintf(field, sizeof field, "items[%zu].metadata", i);
+    if (ms.field[0] && len > 0 && (size_t)len + 1 < sizeof field)
+        snprintf(field + len, sizeof field - (size_t)len, ".%.*s",
+                 (int)(sizeof field - (size_t)len - 2), ms.field);
     return disco_status_set(st, ms.code, field, "items[%zu].%s", i, ms.msg);
 }
 
