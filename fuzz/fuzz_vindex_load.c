@@ -35,6 +35,14 @@ static void put(const char *name, const uint8_t *p, size_t n)
     fclose(f);
 }
 
+/* Removes the scratch collection when the fuzzer exits. */
+static void cleanup(void)
+{
+    if (g_root[0])
+        disco_vindex_drop(g_root, "c", NULL);
+    rmdir(g_root);
+}
+
 static void setup(void)
 {
     disco_vindex_config cfg = disco_vindex_config_default(4, DISCO_VMETRIC_L2);
@@ -44,6 +52,7 @@ static void setup(void)
         return;
     snprintf(g_root, sizeof g_root, "/tmp/fuzz_vindex_%d", (int)getpid());
     mkdir(g_root, 0755);
+    atexit(cleanup);
     snprintf(path, sizeof path, "%s/c", g_root);
     if (access(path, F_OK) != 0)
         CHECK(disco_vindex_create(g_root, "c", &cfg, NULL) == DISCO_OK);
