@@ -349,6 +349,43 @@ static int add_facets(const json_t *params, json_t *res, disco_status *st)
     return rc;
 }
 
+/*
+ * MMR re-ranking (--diversity LAMBDA): the search fetched 4k candidates with
+ * their vectors; keep the k that balance relevance and novelty.
+ */
+static int diversify(const json_t *params, const float *q, size_t dim, disco_vmetric metric,
+                     json_t *res, disco_status *st)
+{
+    json_t *m = json_object_get(res, "matches"), *kept = json_array();
+    size_t n = json_array_size(m), count = 0;
+    float *x = malloc((n ? n : 1) * dim * sizeof *x);
+    size_t *order = malloc((n ? n : 1) * sizeof *order);
+    disco_vanalysis_mmr_config cfg = disco_vanalysis_mmr_config_default();
+    int rc = x && order ? DISCO_OK : disco_status_set(st, DISCO_ERR_NOMEM, NULL, "no memory");
+
+    for (size_t i = 0; rc == DISCO_OK && i < n; i++)
+        for (size_t j = 0; j < dim; j++)
+            x[i * dim + j] = (float)json_number_value(
+                json_array_get(json_object_get(json_array_get(m, i), "values"), j));
+    cfg.lambda = json_number_value(disco__param_json(params, "diversity"));
+    cfg.k = (size_t)disco__param_int(params, "k", 10);
+    cfg.metric = metric == DISCO_VMETRIC_L2 ? DISCO_VMETRIC_L2 : DISCO_VMETRIC_COSINE;
+    if (rc == DISCO_OK && n)
+        rc = disco_vanalysis_mmr(x, n, dim, q, NULL, &cfg, order, &count, st);
+    for (size_t i = 0; rc == DISCO_OK && i < count; i++) {
+        json_t *item = json_array_get(m, order[i]);
+        if (!disco__param_bool(params, "include_values", 0))
+            json_object_del(item, "values");
+        json_array_append(kept, item);
+    }
+    if (rc == DISCO_OK)
+        json_object_set(res, "matches", kept);
+    json_decref(kept);
+    free(x);
+    free(order);
+    return rc;
+}
+
 static disco_vquery query_from(const json_t *params, const float *q, const disco_vfilter *f)
 {
     return (disco_vquery){
@@ -375,8 +412,15 @@ static int op_search(disco_ctx *ctx, const json_t *params, json_t **result, disc
     if (rc == DISCO_OK)
         rc = query_vector(v, params, &q, st);
     disco_vquery dq = query_from(params, q, f);
+    int mmr = disco__param_json(params, "diversity") != NULL;
+    if (mmr) {
+        dq.k = dq.k * 4 > 10000 ? 10000 : dq.k * 4;
+        dq.include_values = 1;
+    }
     if (rc == DISCO_OK)
         rc = disco_vindex_search(v, &dq, result, st);
+    if (rc == DISCO_OK && mmr)
+        rc = diversify(params, q, disco_vindex_dim(v), disco_vindex_metric(v), *result, st);
     if (rc == DISCO_OK && disco__param_json(params, "facets"))
         rc = add_facets(params, *result, st);
     free(q);
@@ -641,6 +685,12 @@ static const disco_param search_params[] = {
     {.name = "include_values", .type = DISCO_P_BOOL, .help = "return the vectors too"},
     {.name = "exact", .type = DISCO_P_BOOL, .help = "exact search (no graph)"},
     {.name = "facets", .type = DISCO_P_STRINGS, .help = "count matches per value of these fields"},
+    {.name = "diversity",
+     .type = DISCO_P_NUMBER,
+     .flags = DISCO_PARAM_RANGE,
+     .min = 0,
+     .max = 1,
+     .help = "re-rank for variety (MMR): 1 = relevance only, 0 = variety only"},
     P_NS,
     {0},
 };

@@ -76,3 +76,10 @@ d vec stats --json
 expect_eq "list collections" "songs" "$(jqo '.items[0].name')"
 d vec search nosuch --vector '[1]'
 expect_err "unknown collection" 1 "nosuch"
+# diversity (MMR): near-duplicates give way to something different
+d vec create div --dim 2 --metric cosine
+d vec upsert div --json - <<<'[{"id":"x1","values":[1,0]},{"id":"x2","values":[1,0.01]},{"id":"x3","values":[1,0.02]},{"id":"y","values":[0.6,0.8]}]'
+d vec search div --vector '[1, 0]' -k 2 --json
+expect_eq "plain search: the near-duplicates" "x1,x2" "$(jqo '[.matches[].id] | join(",")')"
+d vec search div --vector '[1, 0]' -k 2 --diversity 0.3 --json
+expect_eq "diversity brings in the different one" "x1,y" "$(jqo '[.matches[].id] | join(",")')"
