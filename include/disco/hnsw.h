@@ -86,6 +86,14 @@ int disco_hnsw_search_exact(const disco_hnsw *h, const float *q, size_t k,
                             size_t *n, disco_status *st);
 
 /*
+ * Exact k nearest among `cand` (ncand slots, any order; slots not live are
+ * skipped), the same results shape as disco_hnsw_search.
+ */
+int disco_hnsw_search_slots(const disco_hnsw *h, const float *q, size_t k, const uint32_t *cand,
+                            size_t ncand, uint32_t *slots, float *dists, size_t *n,
+                            disco_status *st);
+
+/*
  * The stored vector of a live slot (borrowed: valid until the slot is
  * re-added or the graph grows), or NULL.
  */

@@ -398,3 +398,49 @@ int disco_hnsw_search_exact(const disco_hnsw *h, const float *q, size_t k,
         return disco_status_set(st, rc, NULL, "hnsw exact search: out of memory");
     return DISCO_OK;
 }
+
+static int scan_slots(const disco_hnsw *h, disco__hnsw_scratch *s, const float *q, size_t k,
+                      const uint32_t *cand, size_t ncand)
+{
+    const disco__hnsw_filter f = {NULL, NULL, DISCO__HNSW_NONE, 0};
+
+    s->top.n = 0;
+    for (size_t i = 0; i < ncand; i++) {
+        uint32_t id = cand[i];
+
+        if (id >= h->cap || !accepted(h, &f, id))
+            continue;
+        float d = disco__hnsw_dist(h, q, disco__hnsw_vec(h, id));
+        if (s->top.n >= k && !(d < s->top.a[0].d))
+            continue;
+        if (heap_push(&s->top, d, id, 1))
+            return DISCO_ERR_NOMEM;
+        if (s->top.n > k)
+            heap_pop(&s->top, 1);
+    }
+    return DISCO_OK;
+}
+
+int disco_hnsw_search_slots(const disco_hnsw *h, const float *q, size_t k, const uint32_t *cand,
+                            size_t ncand, uint32_t *slots, float *dists, size_t *n,
+                            disco_status *st)
+{
+    disco__hnsw_scratch *s;
+    int rc = check_query(h, q, k, slots, dists, n, st);
+
+    if (rc)
+        return rc;
+    if (!cand && ncand)
+        return disco_status_set(st, DISCO_ERR_INVAL, NULL, "hnsw search: NULL slot list");
+    pthread_rwlock_rdlock(&h->sync->grow);
+    s = disco__hnsw_scratch_get(h);
+    rc = s ? scan_slots(h, s, query_vec(h, s, q), k, cand, ncand) : DISCO_ERR_NOMEM;
+    if (rc == DISCO_OK)
+        emit(s, k, slots, dists, n);
+    if (s)
+        disco__hnsw_scratch_put(h, s);
+    pthread_rwlock_unlock(&h->sync->grow);
+    if (rc)
+        return disco_status_set(st, rc, NULL, "hnsw exact search: out of memory");
+    return DISCO_OK;
+}

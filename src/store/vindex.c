@@ -232,7 +232,7 @@ static void key_drop(disco_vindex *v, size_t pos)
 {
     uint32_t slot = v->tab[pos] - 1;
 
-    disco__vx_terms_update(v, v->slots[slot].ns, v->slots[slot].meta, -1);
+    disco__vx_terms_update(v, v->slots[slot].ns, v->slots[slot].meta, slot, -1);
     v->tab[pos] = TOMB;
     v->live--;
     slot_release(v, slot);
@@ -294,7 +294,7 @@ static int key_new(disco_vindex *v, const vx_item *it, uint32_t *out)
         return DISCO_ERR_NOMEM;
     }
     v->live++;
-    disco__vx_terms_update(v, ns, s->meta, 1);
+    disco__vx_terms_update(v, ns, s->meta, slot, 1);
     *out = slot;
     return DISCO_OK;
 }
@@ -305,9 +305,9 @@ static int key_set(disco_vindex *v, const vx_item *it, uint32_t slot)
     vx_slot *s = &v->slots[slot];
     int rc;
 
-    disco__vx_terms_update(v, s->ns, s->meta, -1);
+    disco__vx_terms_update(v, s->ns, s->meta, slot, -1);
     rc = set_meta(s, it->meta);
-    disco__vx_terms_update(v, s->ns, s->meta, 1);
+    disco__vx_terms_update(v, s->ns, s->meta, slot, 1);
     return rc;
 }
 
@@ -504,7 +504,8 @@ static int open_state(disco_vindex *v, disco_status *st)
         return disco_status_set(st, rc, "name", "collection '%s' not found", v->name);
     if (rc == DISCO_OK)
         rc = disco__vx_lock_file(v->dir, v->name, &v->lockfd, st);
-    if (rc == DISCO_OK && (!(v->terms = json_object()) || !(v->nscount = json_object())))
+    if (rc == DISCO_OK && (!(v->terms = json_object()) || !(v->nscount = json_object()) ||
+                           !(v->postix = json_object())))
         rc = disco_status_set(st, DISCO_ERR_NOMEM, NULL, "out of memory");
     if (rc == DISCO_OK)
         rc = disco__vx_snapshot_load(v, st);
@@ -554,6 +555,10 @@ void disco__vx_free(disco_vindex *v)
     free(v->tab);
     json_decref(v->terms);
     json_decref(v->nscount);
+    json_decref(v->postix);
+    for (size_t i = 0; i < v->nposts; i++)
+        free(v->posts[i].s);
+    free(v->posts);
     disco_hnsw_free(v->h);
     if (v->logfd >= 0)
         close(v->logfd);

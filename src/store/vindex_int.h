@@ -20,7 +20,10 @@
  *
  *   The term index counts, per namespace, the live vectors whose metadata
  *   holds each string or boolean value of each field (a JSON object keyed
- *   "ns \x1f field \x1f s:value"), for selectivity estimates.
+ *   "ns \x1f field \x1f s:value"), for selectivity estimates. Its postings
+ *   list, per namespace, field and string, boolean or number value
+ *   ("... \x1f n:value"), the slots holding it in ascending order, so that a
+ *   search visits only the slots its $eq / $in conjuncts allow.
  */
 #ifndef DISCO_VINDEX_INT_H
 #define DISCO_VINDEX_INT_H
@@ -57,6 +60,12 @@ typedef struct vx_slot {
     uint32_t pend; /* position + 1 in the batch being applied, else 0 */
 } vx_slot;
 
+/* The slots holding one term, ascending. */
+typedef struct vx_post {
+    uint32_t *s;
+    size_t n, cap;
+} vx_post;
+
 struct disco_vindex {
     char *dir;
     char name[DISCO_VINDEX_NAME_MAX + 1];
@@ -73,6 +82,10 @@ struct disco_vindex {
     size_t tabcap, tabused;
     json_t *terms;   /* term key -> count */
     json_t *nscount; /* namespace -> live count */
+    json_t *postix;  /* posting key -> index in posts */
+    vx_post *posts;
+    size_t nposts, capposts;
+    int post_bad; /* a posting could not grow: searches do not use them */
 };
 
 /* One item of an upsert as it is applied (from a call or from the log). */
@@ -121,7 +134,10 @@ int disco__vx_config_write(const char *dir, const disco_vindex_config *cfg, disc
 int disco__vx_config_read(const char *dir, disco_vindex_config *cfg, disco_status *st);
 int disco__vx_snapshot_load(disco_vindex *v, disco_status *st);
 int disco__vx_snapshot_write(disco_vindex *v, disco_status *st);
-int disco__vx_terms_update(disco_vindex *v, const char *ns, const json_t *meta, int delta);
+int disco__vx_terms_update(disco_vindex *v, const char *ns, const json_t *meta, uint32_t slot,
+                           int delta);
+const vx_post *disco__vx_posting(const disco_vindex *v, const char *ns, const char *field,
+                                 const json_t *value);
 size_t disco__vx_ns_count(const disco_vindex *v, const char *ns);
 size_t disco__vx_term_count(const disco_vindex *v, const char *ns, const char *field,
                             const json_t *value, int *known);

@@ -137,21 +137,32 @@ out_path:
 
 /* ---- term index ------------------------------------------------------------------------ */
 
-/* "ns \x1f field \x1f s:value" (or b:true / b:false); NULL for values not indexed. */
-static char *term_key(const char *ns, const char *field, const json_t *value)
+/*
+ * "ns \x1f field \x1f s:value" (or b:true / b:false, or n:number when
+ * `numbers`, as %.17g of the double); NULL for values not indexed.
+ */
+static char *term_key(const char *ns, const char *field, const json_t *value, int numbers)
 {
     const char *val = json_is_string(value) ? json_string_value(value) : NULL;
+    char num[32], kind = json_is_string(value) ? 's' : 'b';
     size_t n;
     char *k;
 
-    if (!val && !json_is_boolean(value))
+    if (!val && json_is_number(value) && numbers) {
+        double d = json_number_value(value);
+
+        snprintf(num, sizeof num, "%.17g", d == 0.0 ? 0.0 : d); /* -0 == 0 */
+        val = num;
+        kind = 'n';
+    } else if (!val && !json_is_boolean(value)) {
         return NULL;
+    }
     if (!val)
         val = json_is_true(value) ? "true" : "false";
     n = strlen(ns) + strlen(field) + strlen(val) + 5;
     k = malloc(n);
     if (k)
-        snprintf(k, n, "%s\x1f%s\x1f%c:%s", ns, field, json_is_string(value) ? 's' : 'b', val);
+        snprintf(k, n, "%s\x1f%s\x1f%c:%s", ns, field, kind, val);
     return k;
 }
 
@@ -168,18 +179,102 @@ static void count_add(json_t *obj, const char *key, int delta)
         json_object_set_new_nocheck(obj, key, json_integer(n));
 }
 
-static void term_add(disco_vindex *v, const char *ns, const char *field, const json_t *val,
-                     int delta)
+/* The posting of `key`, created empty when missing; NULL when out of memory. */
+static vx_post *post_get(disco_vindex *v, const char *key)
 {
-    char *k = term_key(ns, field, val);
+    json_t *ix = json_object_get(v->postix, key);
+    json_t *nix;
 
-    if (k)
+    if (ix)
+        return &v->posts[json_integer_value(ix)];
+    if (v->nposts == v->capposts) {
+        size_t cap = v->capposts ? 2 * v->capposts : 16;
+        vx_post *p = realloc(v->posts, cap * sizeof *p);
+
+        if (!p)
+            return NULL;
+        v->posts = p;
+        v->capposts = cap;
+    }
+    nix = json_integer((json_int_t)v->nposts);
+    if (!nix || json_object_set_new_nocheck(v->postix, key, nix) != 0)
+        return NULL;
+    v->posts[v->nposts] = (vx_post){NULL, 0, 0};
+    return &v->posts[v->nposts++];
+}
+
+/* First position in `p` whose slot is not below `slot`. */
+static size_t post_find(const vx_post *p, uint32_t slot)
+{
+    size_t lo = 0, hi = p->n;
+
+    if (p->n && p->s[p->n - 1] < slot)
+        return p->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+
+        if (p->s[mid] < slot)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+static void post_add(disco_vindex *v, const char *key, uint32_t slot, int delta)
+{
+    vx_post *p = post_get(v, key);
+    size_t at;
+
+    if (!p) {
+        v->post_bad = 1;
+        return;
+    }
+    at = post_find(p, slot);
+    if (delta < 0) {
+        if (at < p->n && p->s[at] == slot)
+            memmove(p->s + at, p->s + at + 1, (--p->n - at) * sizeof *p->s);
+        return;
+    }
+    if (at < p->n && p->s[at] == slot)
+        return;
+    if (p->n == p->cap) {
+        size_t cap = p->cap ? 2 * p->cap : 4;
+        uint32_t *s = realloc(p->s, cap * sizeof *s);
+
+        if (!s) {
+            v->post_bad = 1;
+            return;
+        }
+        p->s = s;
+        p->cap = cap;
+    }
+    memmove(p->s + at + 1, p->s + at, (p->n - at) * sizeof *p->s);
+    p->s[at] = slot;
+    p->n++;
+}
+
+static void term_add(disco_vindex *v, const char *ns, const char *field, const json_t *val,
+                     uint32_t slot, int delta)
+{
+    char *k = term_key(ns, field, val, 1);
+
+    if (!k) {
+        v->post_bad |= json_is_string(val) || json_is_boolean(val) || json_is_number(val);
+        return;
+    }
+    if (!json_is_number(val))
         count_add(v->terms, k, delta);
+    post_add(v, k, slot, delta);
     free(k);
 }
 
-/* Counts (delta 1) or uncounts (-1) one vector's namespace and metadata terms. */
-int disco__vx_terms_update(disco_vindex *v, const char *ns, const json_t *meta, int delta)
+/*
+ * Counts (delta 1) or uncounts (-1) one vector's namespace and metadata
+ * terms, and adds `slot` to (removes it from) their postings.
+ */
+int disco__vx_terms_update(disco_vindex *v, const char *ns, const json_t *meta, uint32_t slot,
+                           int delta)
 {
     const char *field;
     json_t *val;
@@ -190,7 +285,7 @@ int disco__vx_terms_update(disco_vindex *v, const char *ns, const json_t *meta, 
         json_t *e;
 
         if (!json_is_array(val)) {
-            term_add(v, ns, field, val, delta);
+            term_add(v, ns, field, val, slot, delta);
             continue;
         }
         json_array_foreach (val, i, e) {
@@ -199,7 +294,7 @@ int disco__vx_terms_update(disco_vindex *v, const char *ns, const json_t *meta, 
             for (j = 0; j < i && !json_equal(json_array_get(val, j), e); j++)
                 ;
             if (j == i) /* a value listed twice counts once */
-                term_add(v, ns, field, e, delta);
+                term_add(v, ns, field, e, slot, delta);
         }
     }
     return DISCO_OK;
@@ -213,13 +308,32 @@ size_t disco__vx_ns_count(const disco_vindex *v, const char *ns)
 size_t disco__vx_term_count(const disco_vindex *v, const char *ns, const char *field,
                             const json_t *value, int *known)
 {
-    char *k = term_key(disco__vx_ns(ns), field, value);
+    char *k = term_key(disco__vx_ns(ns), field, value, 0);
     size_t n;
 
     *known = k != NULL;
     n = k ? (size_t)json_integer_value(json_object_get(v->terms, k)) : 0;
     free(k);
     return n;
+}
+
+/*
+ * The slots of `ns` whose `field` holds `value` (borrowed until the next
+ * change), an empty posting when none do, or NULL when postings are not
+ * usable (a value of no indexed type, or an earlier allocation failure).
+ */
+const vx_post *disco__vx_posting(const disco_vindex *v, const char *ns, const char *field,
+                                 const json_t *value)
+{
+    static const vx_post none = {NULL, 0, 0};
+    char *k = v->post_bad ? NULL : term_key(disco__vx_ns(ns), field, value, 1);
+    json_t *ix;
+
+    if (!k)
+        return NULL;
+    ix = json_object_get(v->postix, k);
+    free(k);
+    return ix ? &v->posts[json_integer_value(ix)] : &none;
 }
 
 /* ---- snapshots ------------------------------------------------------------------------- */
@@ -355,7 +469,7 @@ static int load_slot(disco_vindex *v, vx_rd *r, uint32_t slot)
     if (disco__vx_map_add(v, slot) != DISCO_OK)
         return -1;
     v->live++;
-    disco__vx_terms_update(v, s->ns, s->meta, 1);
+    disco__vx_terms_update(v, s->ns, s->meta, slot, 1);
     return disco_hnsw_vector(v->h, slot) ? 0 : -1;
 }
 

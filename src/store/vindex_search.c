@@ -14,6 +14,11 @@
  * holding the values; the rarest conjunct bounds the share) and a sample
  * of about SAMPLE vectors of the namespace, evaluated with the filter.
  *
+ * When the filter has $eq / $in conjuncts, their postings give the
+ * candidate slots: exact search scans only those that match the whole
+ * filter, and walks below CAND_SHARE test the candidate bitmap before the
+ * filter.
+ *
  * No on-disk format: searches only read the in-memory state.
  */
 #include "vindex_int.h"
@@ -29,21 +34,106 @@
 #define EXACT_PER_K 20   /* exact when fewer than k * this are allowed */
 #define EXACT_SHARE 0.02 /* ... or fewer than this share of all vectors */
 #define EF_MAX 4096
+#define CAND_SHARE 0.25 /* walks gate on the postings' candidates below this share */
 
 typedef struct allow_ctx {
     const disco_vindex *v;
     const char *ns;
     const disco_vfilter *f;
+    uint64_t *bits; /* NULL, or the slots of ns that the filter's terms allow */
 } allow_ctx;
+
+static inline int bit_get(const uint64_t *b, uint32_t i)
+{
+    return (int)((b[i >> 6] >> (i & 63)) & 1);
+}
 
 static int allow(void *user, uint32_t slot)
 {
     const allow_ctx *a = user;
     const vx_slot *s = &a->v->slots[slot];
 
+    if (a->bits)
+        return bit_get(a->bits, slot) && disco_vfilter_match(a->f, s->meta);
     if (!s->ns || strcmp(s->ns, a->ns) != 0)
         return 0;
     return !a->f || disco_vfilter_match(a->f, s->meta);
+}
+
+/* ---- candidates from the postings ---------------------------------------------------- */
+
+typedef struct cand_ctx {
+    const disco_vindex *v;
+    const char *ns;
+    size_t words;
+    uint64_t *bits, *tmp; /* the conjuncts so far; the one being read */
+    int used, bad;
+} cand_ctx;
+
+static int cand_cb(void *user, const char *field, const json_t *values)
+{
+    cand_ctx *c = user;
+    uint64_t *dst = c->used ? c->tmp : c->bits;
+    size_t i;
+    json_t *val;
+
+    memset(dst, 0, c->words * sizeof *dst);
+    json_array_foreach (values, i, val) {
+        const vx_post *p = disco__vx_posting(c->v, c->ns, field, val);
+
+        if (!p) {
+            c->bad = 1;
+            return 1;
+        }
+        for (size_t j = 0; j < p->n; j++)
+            dst[p->s[j] >> 6] |= (uint64_t)1 << (p->s[j] & 63);
+    }
+    if (c->used)
+        for (size_t w = 0; w < c->words; w++)
+            c->bits[w] &= c->tmp[w];
+    c->used = 1;
+    return 0;
+}
+
+/*
+ * The slots the filter's $eq / $in conjuncts allow, from the postings, as a
+ * bitmap (*bits, nslots bits) and an ascending list (*list, *n); 0 when the
+ * filter has no such conjunct or the postings are not usable, -1 when out
+ * of memory. The rest of the filter still has to be checked on each.
+ */
+static int candidates(const allow_ctx *a, uint64_t **bits, uint32_t **list, size_t *n)
+{
+    cand_ctx c = {a->v, a->ns, (a->v->nslots + 63) / 64, NULL, NULL, 0, 0};
+    size_t cnt = 0;
+
+    *bits = NULL;
+    *list = NULL;
+    *n = 0;
+    c.bits = calloc(c.words + 1, sizeof *c.bits);
+    c.tmp = malloc((c.words + 1) * sizeof *c.tmp);
+    if (!c.bits || !c.tmp)
+        goto out_fail;
+    disco_vfilter_terms(a->f, cand_cb, &c);
+    free(c.tmp);
+    c.tmp = NULL;
+    if (!c.used || c.bad) {
+        free(c.bits);
+        return 0;
+    }
+    for (size_t w = 0; w < c.words; w++)
+        cnt += (size_t)__builtin_popcountll(c.bits[w]);
+    *list = malloc((cnt + 1) * sizeof **list);
+    if (!*list)
+        goto out_fail;
+    for (size_t w = 0; w < c.words; w++)
+        for (uint64_t x = c.bits[w]; x; x &= x - 1)
+            (*list)[(*n)++] = (uint32_t)(w * 64 + (size_t)__builtin_ctzll(x));
+    *bits = c.bits;
+    return 1;
+out_fail:
+    free(c.bits);
+    free(c.tmp);
+    return -1;
 }
 
 typedef struct term_est {
@@ -171,8 +261,19 @@ static json_t *matches_json(const disco_vindex *v, const disco_vquery *q, const 
     return a;
 }
 
+/* Keeps the candidates that match the whole filter. */
+static size_t verify(const allow_ctx *a, uint32_t *list, size_t n)
+{
+    size_t m = 0;
+
+    for (size_t i = 0; i < n; i++)
+        if (disco_vfilter_match(a->f, a->v->slots[list[i]].meta))
+            list[m++] = list[i];
+    return m;
+}
+
 static int run_plan(const disco_vindex *v, const disco_vquery *q, const plan *p, allow_ctx *a,
-                    json_t **out, disco_status *st)
+                    uint32_t *cand, size_t ncand, json_t **out, disco_status *st)
 {
     uint32_t *slots = malloc(q->k * sizeof *slots);
     float *dists = malloc(q->k * sizeof *dists);
@@ -182,7 +283,10 @@ static int run_plan(const disco_vindex *v, const disco_vquery *q, const plan *p,
     json_t *m;
 
     if (slots && dists) {
-        if (strcmp(p->strategy, "exact") == 0)
+        if (cand && strcmp(p->strategy, "exact") == 0)
+            rc = disco_hnsw_search_slots(v->h, q->vec, q->k, cand, verify(a, cand, ncand), slots,
+                                         dists, &n, st);
+        else if (strcmp(p->strategy, "exact") == 0)
             rc = disco_hnsw_search_exact(v->h, q->vec, q->k, fn, a, slots, dists, &n, st);
         else
             rc = disco_hnsw_search(v->h, q->vec, q->k, p->ef, fn, a, slots, dists, &n, st);
@@ -204,6 +308,8 @@ static int run_plan(const disco_vindex *v, const disco_vquery *q, const plan *p,
 
 int disco_vindex_search(disco_vindex *v, const disco_vquery *q, json_t **out, disco_status *st)
 {
+    uint32_t *cand = NULL;
+    size_t ncand = 0;
     allow_ctx a;
     plan p;
     int rc;
@@ -215,11 +321,19 @@ int disco_vindex_search(disco_vindex *v, const disco_vquery *q, json_t **out, di
         return rc;
     if (!out)
         return disco_status_set(st, DISCO_ERR_INVAL, NULL, "search: NULL out");
-    a = (allow_ctx){v, disco__vx_ns(q->ns), q->filter};
+    a = (allow_ctx){v, disco__vx_ns(q->ns), q->filter, NULL};
     pthread_rwlock_rdlock(&v->lock);
     p = choose(v, q, &a);
-    rc = run_plan(v, q, &p, &a, out, st);
+    if (p.use_allow && q->filter && (p.share < CAND_SHARE || strcmp(p.strategy, "exact") == 0) &&
+        candidates(&a, &a.bits, &cand, &ncand) < 0) {
+        rc = disco_status_set(st, DISCO_ERR_NOMEM, NULL, "search: out of memory");
+        goto out_unlock;
+    }
+    rc = run_plan(v, q, &p, &a, cand, ncand, out, st);
+out_unlock:
     pthread_rwlock_unlock(&v->lock);
+    free(a.bits);
+    free(cand);
     return rc;
 }
 
