@@ -18,7 +18,7 @@
  * candidate slots: exact search scans only those that match the whole
  * filter, and walks below CAND_SHARE test the candidate bitmap before the
  * filter. A graph-filtered plan becomes a scan of the candidates when they
- * are few enough (EXACT_CAND_WORK floats): cheaper, and exact.
+ * are few enough (EXACT_CAND_MAX, EXACT_CAND_WORK): cheaper, and exact.
  *
  * No on-disk format: searches only read the in-memory state.
  */
@@ -36,9 +36,11 @@
 #define EXACT_SHARE 0.02 /* ... or fewer than this share of all vectors */
 #define EF_MAX 4096
 #define CAND_SHARE 0.25 /* walks gate on the postings' candidates below this share */
-/* With a candidate list from the postings, scanning it beats the filtered
- * walk up to this many candidate floats (n * dim): 40 k vectors of 100-d. */
-#define EXACT_CAND_WORK ((size_t)4000000)
+/* With a candidate list from the postings, checking and scanning it beats
+ * the filtered walk up to about this many candidates and floats (n * dim);
+ * measured on 100-d and 784-d data (bench_vindex). */
+#define EXACT_CAND_MAX ((size_t)20000)
+#define EXACT_CAND_WORK ((size_t)16000000)
 
 typedef struct allow_ctx {
     const disco_vindex *v;
@@ -333,7 +335,7 @@ int disco_vindex_search(disco_vindex *v, const disco_vquery *q, json_t **out, di
         rc = disco_status_set(st, DISCO_ERR_NOMEM, NULL, "search: out of memory");
         goto out_unlock;
     }
-    if (cand && strcmp(p.strategy, "graph-filtered") == 0 &&
+    if (cand && strcmp(p.strategy, "graph-filtered") == 0 && ncand <= EXACT_CAND_MAX &&
         ncand * disco_vindex_dim(v) <= EXACT_CAND_WORK)
         p.strategy = "exact";
     rc = run_plan(v, q, &p, &a, cand, ncand, out, st);
