@@ -75,4 +75,19 @@ say disco ts write loss.csv
 say disco ts query loss --where run=demo --step 1m --agg avg,min,count
 "$DISCO" ts query loss --where run=demo --step 1m --agg avg,min,count
 
+# Similar tracks by vector search, keyed by the resources stored above.
+"$DISCO" vec create tracks --dim 4 --metric cosine >/dev/null 2>&1 || true
+cat >"$work/vectors.json" <<JSON
+{"vectors": [
+ {"id": "$AUDIO", "values": [0.9, 0.1, 0.3, 0.0], "metadata": {"genre": "jazz", "key": "A"}},
+ {"id": "$PROMPT", "values": [0.8, 0.2, 0.4, 0.1], "metadata": {"genre": "jazz", "key": "C"}},
+ {"id": "other-1", "values": [0.0, 0.9, 0.1, 0.4], "metadata": {"genre": "rock", "key": "E"}},
+ {"id": "other-2", "values": [0.1, 0.1, 0.9, 0.2], "metadata": {"genre": "soul", "key": "A"}}
+]}
+JSON
+say disco vec upsert tracks vectors.json
+"$DISCO" vec upsert tracks "$work/vectors.json"
+say "disco vec search tracks --id $AUDIO -k 3 --filter '{\"genre\": \"jazz\"}'"
+"$DISCO" vec search tracks --id "$AUDIO" -k 3 --filter '{"genre": "jazz"}'
+
 printf '\nData is in %s. Try: %s --help\n' "$DISCO_DATA" "$DISCO"
