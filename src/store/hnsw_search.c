@@ -335,21 +335,64 @@ static int graph_search(const disco_hnsw *h, disco__hnsw_scratch *s, const float
     return disco__hnsw_search_layer(h, s, q, cur, 0, ef > k ? ef : k, f);
 }
 
-int disco_hnsw_search(const disco_hnsw *h, const float *q, size_t k, size_t ef,
-                      disco_hnsw_allow_fn allow, void *user, uint32_t *slots, float *dists,
-                      size_t *n, disco_status *st)
+/*
+ * What one search does: walk the graph, scan every slot, or scan a list of
+ * slots (exactly one of ef > 0, cand, or neither with exact set).
+ */
+typedef struct search_job {
+    size_t k, ef;
+    disco__hnsw_filter f;
+    const uint32_t *cand; /* with listed: the slots to scan (may be empty) */
+    size_t ncand;
+    int exact, listed;
+} search_job;
+
+static int scan_one(const disco_hnsw *h, disco__hnsw_scratch *s, const float *q, size_t k,
+                    const disco__hnsw_filter *f, uint32_t id)
 {
-    disco__hnsw_filter f = {allow, user, DISCO__HNSW_NONE, 0};
+    if (id >= h->cap || !accepted(h, f, id))
+        return DISCO_OK;
+    float d = disco__hnsw_dist(h, q, disco__hnsw_vec(h, id));
+    if (s->top.n >= k && !(d < s->top.a[0].d))
+        return DISCO_OK;
+    if (heap_push(&s->top, d, id, 1))
+        return DISCO_ERR_NOMEM;
+    if (s->top.n > k)
+        heap_pop(&s->top, 1);
+    return DISCO_OK;
+}
+
+/* Exact top k over the candidate list, or over every slot when there is none. */
+static int scan(const disco_hnsw *h, disco__hnsw_scratch *s, const float *q, search_job *j)
+{
+    size_t n = j->listed ? j->ncand : h->cap;
+    int rc = DISCO_OK;
+
+    s->top.n = 0;
+    for (size_t i = 0; rc == DISCO_OK && i < n; i++)
+        rc = scan_one(h, s, q, j->k, &j->f, j->listed ? j->cand[i] : (uint32_t)i);
+    return rc;
+}
+
+/* The shared frame of every search: checks, the growth lock, scratch, results. */
+static int run_search(const disco_hnsw *h, const float *q, search_job *j, uint32_t *slots,
+                      float *dists, size_t *n, disco_status *st)
+{
     disco__hnsw_scratch *s;
-    int rc = check_query(h, q, k, slots, dists, n, st);
+    int rc = check_query(h, q, j->k, slots, dists, n, st);
 
     if (rc)
         return rc;
     pthread_rwlock_rdlock(&h->sync->grow);
     s = disco__hnsw_scratch_get(h);
-    rc = s ? graph_search(h, s, query_vec(h, s, q), k, ef, &f) : DISCO_ERR_NOMEM;
+    if (!s)
+        rc = DISCO_ERR_NOMEM;
+    else if (j->exact)
+        rc = scan(h, s, query_vec(h, s, q), j);
+    else
+        rc = graph_search(h, s, query_vec(h, s, q), j->k, j->ef, &j->f);
     if (rc == DISCO_OK)
-        emit(s, k, slots, dists, n);
+        emit(s, j->k, slots, dists, n);
     if (s)
         disco__hnsw_scratch_put(h, s);
     pthread_rwlock_unlock(&h->sync->grow);
@@ -358,89 +401,31 @@ int disco_hnsw_search(const disco_hnsw *h, const float *q, size_t k, size_t ef,
     return DISCO_OK;
 }
 
-static int scan(const disco_hnsw *h, disco__hnsw_scratch *s, const float *q, size_t k,
-                const disco__hnsw_filter *f)
+int disco_hnsw_search(const disco_hnsw *h, const float *q, size_t k, size_t ef,
+                      disco_hnsw_allow_fn allow, void *user, uint32_t *slots, float *dists,
+                      size_t *n, disco_status *st)
 {
-    s->top.n = 0;
-    for (uint32_t id = 0; id < h->cap; id++) {
-        if (!accepted(h, f, id))
-            continue;
-        float d = disco__hnsw_dist(h, q, disco__hnsw_vec(h, id));
-        if (s->top.n >= k && !(d < s->top.a[0].d))
-            continue;
-        if (heap_push(&s->top, d, id, 1))
-            return DISCO_ERR_NOMEM;
-        if (s->top.n > k)
-            heap_pop(&s->top, 1);
-    }
-    return DISCO_OK;
+    search_job j = {k, ef, {allow, user, DISCO__HNSW_NONE, 0}, NULL, 0, 0, 0};
+
+    return run_search(h, q, &j, slots, dists, n, st);
 }
 
 int disco_hnsw_search_exact(const disco_hnsw *h, const float *q, size_t k,
                             disco_hnsw_allow_fn allow, void *user, uint32_t *slots, float *dists,
                             size_t *n, disco_status *st)
 {
-    disco__hnsw_filter f = {allow, user, DISCO__HNSW_NONE, 0};
-    disco__hnsw_scratch *s;
-    int rc = check_query(h, q, k, slots, dists, n, st);
+    search_job j = {k, 0, {allow, user, DISCO__HNSW_NONE, 0}, NULL, 0, 1, 0};
 
-    if (rc)
-        return rc;
-    pthread_rwlock_rdlock(&h->sync->grow);
-    s = disco__hnsw_scratch_get(h);
-    rc = s ? scan(h, s, query_vec(h, s, q), k, &f) : DISCO_ERR_NOMEM;
-    if (rc == DISCO_OK)
-        emit(s, k, slots, dists, n);
-    if (s)
-        disco__hnsw_scratch_put(h, s);
-    pthread_rwlock_unlock(&h->sync->grow);
-    if (rc)
-        return disco_status_set(st, rc, NULL, "hnsw exact search: out of memory");
-    return DISCO_OK;
-}
-
-static int scan_slots(const disco_hnsw *h, disco__hnsw_scratch *s, const float *q, size_t k,
-                      const uint32_t *cand, size_t ncand)
-{
-    const disco__hnsw_filter f = {NULL, NULL, DISCO__HNSW_NONE, 0};
-
-    s->top.n = 0;
-    for (size_t i = 0; i < ncand; i++) {
-        uint32_t id = cand[i];
-
-        if (id >= h->cap || !accepted(h, &f, id))
-            continue;
-        float d = disco__hnsw_dist(h, q, disco__hnsw_vec(h, id));
-        if (s->top.n >= k && !(d < s->top.a[0].d))
-            continue;
-        if (heap_push(&s->top, d, id, 1))
-            return DISCO_ERR_NOMEM;
-        if (s->top.n > k)
-            heap_pop(&s->top, 1);
-    }
-    return DISCO_OK;
+    return run_search(h, q, &j, slots, dists, n, st);
 }
 
 int disco_hnsw_search_slots(const disco_hnsw *h, const float *q, size_t k, const uint32_t *cand,
                             size_t ncand, uint32_t *slots, float *dists, size_t *n,
                             disco_status *st)
 {
-    disco__hnsw_scratch *s;
-    int rc = check_query(h, q, k, slots, dists, n, st);
+    search_job j = {k, 0, {NULL, NULL, DISCO__HNSW_NONE, 0}, cand, ncand, 1, 1};
 
-    if (rc)
-        return rc;
     if (!cand && ncand)
         return disco_status_set(st, DISCO_ERR_INVAL, NULL, "hnsw search: NULL slot list");
-    pthread_rwlock_rdlock(&h->sync->grow);
-    s = disco__hnsw_scratch_get(h);
-    rc = s ? scan_slots(h, s, query_vec(h, s, q), k, cand, ncand) : DISCO_ERR_NOMEM;
-    if (rc == DISCO_OK)
-        emit(s, k, slots, dists, n);
-    if (s)
-        disco__hnsw_scratch_put(h, s);
-    pthread_rwlock_unlock(&h->sync->grow);
-    if (rc)
-        return disco_status_set(st, rc, NULL, "hnsw exact search: out of memory");
-    return DISCO_OK;
+    return run_search(h, q, &j, slots, dists, n, st);
 }

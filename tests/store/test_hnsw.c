@@ -537,6 +537,32 @@ static void test_concurrent(void **state)
     free(x);
 }
 
+/* search_slots ranks only the listed slots; an empty list gives nothing. */
+static void test_search_slots(void **state)
+{
+    float *x = clustered(300, 8, 5, 11);
+    disco_hnsw *h = build(x, 300, 8, DISCO_VMETRIC_L2, 100);
+    const uint32_t list[] = {7, 150, 299, 42};
+    uint32_t slots[10];
+    float dists[10];
+    size_t n = 99;
+    (void)state;
+
+    assert_int_equal(disco_hnsw_search_slots(h, x, 10, list, 0, slots, dists, &n, NULL), DISCO_OK);
+    assert_int_equal(n, 0);
+    assert_int_equal(disco_hnsw_search_slots(h, x + 150 * 8, 10, list, 4, slots, dists, &n, NULL),
+                     DISCO_OK);
+    assert_int_equal(n, 4);
+    assert_int_equal(slots[0], 150);
+    for (size_t i = 1; i < n; i++)
+        assert_true(dists[i - 1] <= dists[i]);
+    assert_int_equal(disco_hnsw_remove(h, 42, NULL), DISCO_OK);
+    assert_int_equal(disco_hnsw_search_slots(h, x, 10, list, 4, slots, dists, &n, NULL), DISCO_OK);
+    assert_int_equal(n, 3);
+    disco_hnsw_free(h);
+    free(x);
+}
+
 static void test_bad_input(void **state)
 {
     disco_hnsw_config cfg = disco_hnsw_config_default(0, DISCO_VMETRIC_L2);
@@ -596,7 +622,7 @@ int main(void)
         cmocka_unit_test(test_recall_cosine), cmocka_unit_test(test_remove_readd),
         cmocka_unit_test(test_allow),         cmocka_unit_test(test_growth),
         cmocka_unit_test(test_roundtrip),     cmocka_unit_test(test_corrupt),
-        cmocka_unit_test(test_concurrent),
+        cmocka_unit_test(test_concurrent),    cmocka_unit_test(test_search_slots),
     };
 
     return cmocka_run_group_tests_name("store/hnsw", tests, NULL, NULL);
