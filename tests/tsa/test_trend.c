@@ -18,34 +18,7 @@
 
 #define REF_DIR "../shared/ref/tsa/"
 
-/* |a - b| <= tol, printing both values when not. */
-#define assert_near(a, b, tol) near_((a), (b), (tol), #a, __FILE__, __LINE__)
-
-static void near_(double a, double b, double tol, const char *what, const char *file, int line)
-{
-    if (fabs(a - b) <= tol)
-        return;
-    print_error("%s = %.17g, expected %.17g +- %g\n", what, a, b, tol);
-    _fail(file, line);
-}
-
-/* Deterministic Gaussian noise: xorshift64* and Box-Muller. */
-static uint64_t rng_state;
-
-static double rng_uniform(void)
-{
-    rng_state ^= rng_state >> 12;
-    rng_state ^= rng_state << 25;
-    rng_state ^= rng_state >> 27;
-    return ((double)((rng_state * UINT64_C(2685821657736338717)) >> 11) + 0.5) / 9007199254740992.0;
-}
-
-static double rng_gauss(void)
-{
-    double u = rng_uniform(), v = rng_uniform();
-
-    return sqrt(-2.0 * log(u)) * cos(2.0 * M_PI * v);
-}
+#include "support/tu_num.h"
 
 /* Reads the two numeric columns of a CSV with a header line; returns the row count. */
 static size_t read_csv2(const char *path, double *a, double *b, size_t max)
