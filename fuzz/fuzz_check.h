@@ -9,6 +9,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #define CHECK(cond)                                                                                \
     do {                                                                                           \
@@ -37,6 +38,28 @@ static inline void check_batch(const disco_ts_batch *b)
     }
     for (size_t i = 0; i < b->count; i++)
         CHECK(b->samples[i].series < n);
+}
+
+/* A batch already holding one series and one sample, so a failed parse can
+ * be checked to leave earlier contents alone (check_untouched). */
+static inline void seeded_batch(disco_ts_batch *b, const char *tag_value)
+{
+    disco_status st = {0};
+    json_t *tags = json_pack("{s:s}", "seed", tag_value);
+    uint32_t index;
+
+    CHECK(tags && disco_ts_batch_init(b) == DISCO_OK);
+    CHECK(disco_ts_batch_series(b, "seed", tags, &index, &st) == DISCO_OK);
+    CHECK(disco_ts_batch_add(b, index, 1, 2.0) == DISCO_OK);
+    json_decref(tags);
+}
+
+/* A refused parse names its line and leaves the seeded batch as it was. */
+static inline void check_untouched(const disco_ts_batch *b, int rc, const disco_status *st)
+{
+    CHECK(rc == DISCO_ERR_INVAL && strncmp(st->msg, "line ", 5) == 0);
+    CHECK(b->count == 1 && b->samples[0].ts == 1 && json_array_size(b->series) == 1);
+    check_batch(b);
 }
 
 #endif
