@@ -29,7 +29,7 @@
  * module; executing a plan on new arrays is thread-safe, so all functions
  * here may be called from several threads at once. Other modules that plan
  * FFTW transforms concurrently must not race with this one's planner: they
- * should plan through disco_tsa_fftw_lock()/disco_tsa_fftw_unlock().
+ * plan through disco_fft_plan_lock()/disco_fft_plan_unlock() (fftlock.h).
  */
 #ifndef DISCO_TSA_SPECTRAL_H
 #define DISCO_TSA_SPECTRAL_H
@@ -92,10 +92,6 @@ int disco_tsa_find_cycles(const double *x, size_t n, const disco_tsa_cycles_conf
  * (see the top of this header). Returns 1 for m < 2 or g <= 1/m, 0 for g >= 1.
  */
 double disco_tsa_fisher_p(double g, size_t m);
-
-/* The mutex guarding FFTW's planner, for other modules that plan FFTW transforms. */
-void disco_tsa_fftw_lock(void);
-void disco_tsa_fftw_unlock(void);
 
 /* Destroys the cached plans (e.g. at exit); safe to call any time, plans are remade on demand. */
 void disco_tsa_spectral_cleanup(void);

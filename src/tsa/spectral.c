@@ -8,6 +8,7 @@
  * lengths; a length beyond that gets a one-off plan destroyed after use.
  */
 #include "disco/tsa_spectral.h"
+#include "disco/fftlock.h"
 
 #include <fftw3.h>
 #include <float.h>
@@ -26,27 +27,16 @@ typedef struct plan_slot {
     fftw_plan plan;
 } plan_slot;
 
-static pthread_mutex_t fftw_mutex = PTHREAD_MUTEX_INITIALIZER;
 static plan_slot plan_cache[PLAN_CACHE_MAX];
 static size_t plan_count;
 
-void disco_tsa_fftw_lock(void)
-{
-    pthread_mutex_lock(&fftw_mutex);
-}
-
-void disco_tsa_fftw_unlock(void)
-{
-    pthread_mutex_unlock(&fftw_mutex);
-}
-
 void disco_tsa_spectral_cleanup(void)
 {
-    disco_tsa_fftw_lock();
+    disco_fft_plan_lock();
     for (size_t i = 0; i < plan_count; i++)
         fftw_destroy_plan(plan_cache[i].plan);
     plan_count = 0;
-    disco_tsa_fftw_unlock();
+    disco_fft_plan_unlock();
 }
 
 /* The plan for length n; *one_off is set when the caller must release it. */
@@ -55,7 +45,7 @@ static fftw_plan plan_get(size_t n, double *in, fftw_complex *out, int *one_off)
     fftw_plan p = NULL;
 
     *one_off = 0;
-    disco_tsa_fftw_lock();
+    disco_fft_plan_lock();
     for (size_t i = 0; i < plan_count && !p; i++)
         if (plan_cache[i].n == n)
             p = plan_cache[i].plan;
@@ -66,7 +56,7 @@ static fftw_plan plan_get(size_t n, double *in, fftw_complex *out, int *one_off)
         else
             *one_off = p != NULL;
     }
-    disco_tsa_fftw_unlock();
+    disco_fft_plan_unlock();
     return p;
 }
 
@@ -74,9 +64,9 @@ static void plan_put(fftw_plan p, int one_off)
 {
     if (!one_off)
         return;
-    disco_tsa_fftw_lock();
+    disco_fft_plan_lock();
     fftw_destroy_plan(p);
-    disco_tsa_fftw_unlock();
+    disco_fft_plan_unlock();
 }
 
 static int check_series(const double *x, size_t n, disco_status *st)
