@@ -13,10 +13,11 @@ BUILD ?= build
 VERSION := $(shell cat VERSION)
 PREFIX ?= /usr/local
 
-PKGS := jansson sqlite3 libcrypto fftw3 lapacke gsl
+PKGS := jansson sqlite3 libcrypto fftw3 fftw3f lapacke gsl sndfile samplerate libebur128
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
-LIBS := $(PKG_LIBS) -lpthread -lm
+# FluidSynth by name only: its pkg-config cflags drag in glib and SDL headers we do not use.
+LIBS := $(PKG_LIBS) -lfluidsynth -lpthread -lm
 
 WARN := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla \
 	-Wformat=2 -Wimplicit-fallthrough -fno-common
@@ -36,6 +37,7 @@ LIB_SRCS := $(sort $(wildcard src/base/*.c src/store/*.c src/dsp/*.c src/music/*
 CLI_SRCS := $(sort $(wildcard src/cli/*.c))
 TEST_SRCS := $(sort $(wildcard tests/*/test_*.c))
 TEST_SUPPORT := $(sort $(wildcard tests/support/*.c))
+TOOL_SRCS := $(sort $(wildcard tests/tools/*.c))
 BENCH_SRCS := $(sort $(wildcard bench/bench_*.c))
 FUZZ_SRCS := $(sort $(wildcard fuzz/fuzz_*.c))
 HDRS := $(sort $(wildcard include/disco/*.h src/*/*.h fuzz/*.h tests/*/*.h))
@@ -52,6 +54,7 @@ FUZZ_LIB := $(BUILD)/fuzz/libdisco.a
 DISCO := $(BUILD)/release/disco
 DISCO_ASAN := $(BUILD)/asan/disco
 TEST_BINS := $(TEST_SRCS:%.c=$(BUILD)/asan/%)
+TOOL_BINS := $(TOOL_SRCS:%.c=$(BUILD)/asan/%)
 BENCH_BINS := $(BENCH_SRCS:%.c=$(BUILD)/release/%)
 FUZZ_BINS := $(FUZZ_SRCS:%.c=$(BUILD)/fuzz/%)
 
@@ -125,7 +128,7 @@ run: deps
 	@$(MAKE) --no-print-directory all
 	@scripts/demo.sh $(DISCO)
 
-test-build: $(DISCO_ASAN) $(TEST_BINS) $(FUZZ_BINS)
+test-build: $(DISCO_ASAN) $(TEST_BINS) $(TOOL_BINS) $(FUZZ_BINS)
 
 test: deps
 	@$(MAKE) --no-print-directory test-build

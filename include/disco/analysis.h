@@ -51,6 +51,15 @@ int disco_analysis_store(disco_catalog *cat, disco_objects *objs, const char *ki
                          disco_status *st);
 
 /*
+ * Same with the parents given as an array of resource ids (each must be
+ * live), for analyses of something other than metrics (audio, MIDI).
+ */
+int disco_analysis_store_with(disco_catalog *cat, disco_objects *objs, const char *kind,
+                              const json_t *parents, const char *summary, const json_t *meta,
+                              const json_t *result, const char *owner, disco_resource *out,
+                              disco_status *st);
+
+/*
  * Analyses one series: `what` is "all" (NULL), "seasonal", "cyclic", "trend"
  * or "anomaly"; `period` in samples, 0 to take the dominant cycle when it
  * is significant. Result: {"metric", "tags", "points", "interpolated",

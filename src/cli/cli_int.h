@@ -22,6 +22,8 @@ const char *cli_suggest(const char *group, const char *word);
 
 /* render.c: human-readable results. */
 void cli_render(FILE *out, const disco_op *op, const json_t *result);
+/* render_audio.c: audio analysis and mastering reports; 0 when `result` is neither. */
+int cli_render_audio(FILE *out, const json_t *result);
 
 /* progress_bar.c: a bar on a terminal, nothing elsewhere. */
 typedef struct cli_bar {

@@ -243,6 +243,8 @@ void cli_render(FILE *out, const disco_op *op, const json_t *result)
         render_lineage(out, result);
     } else if (is_ts_result(result)) {
         render_ts(out, result);
+    } else if (cli_render_audio(out, result)) {
+        return;
     } else {
         render_value(out, result, 0);
     }

@@ -140,22 +140,20 @@ static int store_payload(disco_objects *objs, const json_t *result, char hash[65
     return rc;
 }
 
-int disco_analysis_store(disco_catalog *cat, disco_objects *objs, const char *kind,
-                         const json_t *metrics, const char *summary, const json_t *meta,
-                         const json_t *result, const char *owner, disco_resource *out,
-                         disco_status *st)
+int disco_analysis_store_with(disco_catalog *cat, disco_objects *objs, const char *kind,
+                              const json_t *parents, const char *summary, const json_t *meta,
+                              const json_t *result, const char *owner, disco_resource *out,
+                              disco_status *st)
 {
     char hash[65];
-    json_t *parents, *md, *tags;
+    json_t *md, *tags;
     int rc = store_payload(objs, result, hash, st);
 
     if (rc != DISCO_OK)
         return rc;
-    parents = metric_parents(cat, metrics);
     md = meta ? json_deep_copy(meta) : json_object();
     json_object_set_new(md, "kind", json_string(kind));
     json_object_set_new(md, "summary", json_string(summary ? summary : ""));
-    json_object_set(md, "metrics", (json_t *)metrics);
     tags = json_pack("{s:s}", "analysis", kind);
     disco_resource_spec spec = {.type = "analysis",
                                 .object = hash,
@@ -164,8 +162,22 @@ int disco_analysis_store(disco_catalog *cat, disco_objects *objs, const char *ki
                                 .metadata = md,
                                 .owner = owner};
     rc = disco_catalog_create(cat, &spec, out, st);
-    json_decref(parents);
     json_decref(md);
     json_decref(tags);
+    return rc;
+}
+
+int disco_analysis_store(disco_catalog *cat, disco_objects *objs, const char *kind,
+                         const json_t *metrics, const char *summary, const json_t *meta,
+                         const json_t *result, const char *owner, disco_resource *out,
+                         disco_status *st)
+{
+    json_t *parents = metric_parents(cat, metrics);
+    json_t *md = meta ? json_deep_copy(meta) : json_object();
+    json_object_set(md, "metrics", (json_t *)metrics);
+    int rc =
+        disco_analysis_store_with(cat, objs, kind, parents, summary, md, result, owner, out, st);
+    json_decref(parents);
+    json_decref(md);
     return rc;
 }

@@ -16,6 +16,7 @@ extern const disco_op disco__ops_ts[];
 extern const disco_op disco__ops_analysis[];
 extern const disco_op disco__ops_monitor[];
 extern const disco_op disco__ops_vec[];
+extern const disco_op disco__ops_audio[];
 
 #define MATCHERS_MAX 32
 
