@@ -15,14 +15,23 @@
  *   100 ms" as rate / 10 frames, so at rates that are not a multiple of 10
  *   the pieces overlap by a frame: under 0.01 dB.)
  *
+ *   True peak comes from the limiter's 4x interpolator (effects.h,
+ *   disco_true_peak: the same 12-tap-per-phase design as libebur128's,
+ *   agreeing to float rounding) run over each block as it arrives: about
+ *   15x faster than libebur128's true-peak mode, which alone would take
+ *   most of a full analysis's time.
+ *
  *   Modes:  ALL   I + LRA (so S and M) + sample peak + true peak
  *           FAST  I (so M) + sample peak
  */
 #include "disco/loudness.h"
 
+#include "fx_int.h"
+
 #include <ebur128.h>
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #define STEPS_M 4  /* 100 ms steps in a momentary window */
 #define STEPS_S 30 /* ... in a short-term window */
@@ -37,6 +46,8 @@ struct disco_loudness_meter {
     uint64_t frames;
     double ring[STEPS_S];                 /* weighted mean-square energy of the last 30 steps */
     double momentary_max, short_term_max; /* energies; -1 while no window is full */
+    disco__tpdet tp;                      /* ALL mode: the true-peak detector */
+    float tp_max;                         /* largest detector output so far */
 };
 
 /* BS.1770 weights: 5.0 is L R C Ls Rs, 5.1 is L R C LFE Ls Rs; all else weight 1. */
@@ -78,7 +89,7 @@ int disco_loudness_meter_new(int channels, int rate, int mode, disco_loudness_me
                              disco_status *st)
 {
     int flags = mode == DISCO_LOUDNESS_ALL
-                    ? EBUR128_MODE_I | EBUR128_MODE_LRA | EBUR128_MODE_TRUE_PEAK
+                    ? EBUR128_MODE_I | EBUR128_MODE_LRA | EBUR128_MODE_SAMPLE_PEAK
                     : EBUR128_MODE_I | EBUR128_MODE_SAMPLE_PEAK;
     disco_loudness_meter *m;
     int rc = check_args(channels, rate, mode, st);
@@ -95,6 +106,10 @@ int disco_loudness_meter_new(int channels, int rate, int mode, disco_loudness_me
         return disco_status_set(st, DISCO_ERR_NOMEM, "meter",
                                 "cannot set up a loudness meter for %d channels at %d Hz", channels,
                                 rate);
+    }
+    if (mode == DISCO_LOUDNESS_ALL && disco__tpdet_init(&m->tp, channels, st) != DISCO_OK) {
+        disco_loudness_meter_free(m);
+        return DISCO_ERR_NOMEM;
     }
     m->channels = channels;
     m->mode = mode;
@@ -151,6 +166,39 @@ static int check_finite(const disco_loudness_meter *m, const float *x, size_t fr
     return DISCO_OK;
 }
 
+static void true_peak_add(disco_loudness_meter *m, const float *x, size_t frames)
+{
+    float det[DISCO__TP_BLOCK];
+
+    for (size_t s = 0; s < frames; s += DISCO__TP_BLOCK) {
+        size_t n = frames - s < DISCO__TP_BLOCK ? frames - s : DISCO__TP_BLOCK;
+
+        disco__tpdet_run(&m->tp, x + s * (size_t)m->channels, n, det);
+        for (size_t j = 0; j < n; j++)
+            m->tp_max = det[j] > m->tp_max ? det[j] : m->tp_max;
+    }
+}
+
+/* The true peak including the last DISCO__TP_LAG frames, without disturbing the stream. */
+static int true_peak_db(const disco_loudness_meter *m, double *out, disco_status *st)
+{
+    static const float zeros[DISCO__TP_LAG * DISCO_AUDIO_MAX_CHANNELS];
+    float det[DISCO__TP_LAG], peak = m->tp_max;
+    disco__tpdet d;
+    int rc = disco__tpdet_init(&d, m->channels, st);
+
+    if (rc != DISCO_OK)
+        return rc;
+    memcpy(d.hist, m->tp.hist,
+           (size_t)m->channels * (DISCO__TP_TAPS - 1 + DISCO__TP_BLOCK) * sizeof(float));
+    disco__tpdet_run(&d, zeros, DISCO__TP_LAG, det);
+    for (size_t j = 0; j < DISCO__TP_LAG; j++)
+        peak = det[j] > peak ? det[j] : peak;
+    disco__tpdet_release(&d);
+    *out = peak > 0.0f ? 20.0 * log10(peak) : -HUGE_VAL;
+    return DISCO_OK;
+}
+
 int disco_loudness_meter_add(disco_loudness_meter *m, const float *interleaved, size_t frames,
                              disco_status *st)
 {
@@ -158,6 +206,8 @@ int disco_loudness_meter_add(disco_loudness_meter *m, const float *interleaved, 
 
     if (rc != DISCO_OK)
         return rc;
+    if (m->mode == DISCO_LOUDNESS_ALL)
+        true_peak_add(m, interleaved, frames);
     while (frames > 0) {
         size_t k = m->step - m->in_step;
 
@@ -206,8 +256,8 @@ int disco_loudness_meter_result(disco_loudness_meter *m, disco_loudness *out, di
         return disco_status_set(st, DISCO_ERR_INTERNAL, "meter", "libebur128 query failed");
     if (!all)
         return DISCO_OK;
-    if (peak_db(m->st, m->channels, ebur128_true_peak, &out->true_peak_dbtp) != 0)
-        return disco_status_set(st, DISCO_ERR_INTERNAL, "meter", "libebur128 true peak failed");
+    if (true_peak_db(m, &out->true_peak_dbtp, st) != DISCO_OK)
+        return DISCO_ERR_NOMEM;
     if (m->steps >= STEPS_S && out->integrated_lufs > -HUGE_VAL &&
         ebur128_loudness_range(m->st, &out->range_lu) != EBUR128_SUCCESS)
         return disco_status_set(st, DISCO_ERR_NOMEM, "meter", "loudness range: out of memory");
@@ -220,6 +270,7 @@ void disco_loudness_meter_free(disco_loudness_meter *m)
         return;
     if (m->st)
         ebur128_destroy(&m->st);
+    disco__tpdet_release(&m->tp);
     free(m);
 }
 
