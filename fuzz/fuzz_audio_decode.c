@@ -2,9 +2,11 @@
  * fuzz_audio_decode.c - any bytes given to the memory reader are decoded or
  * refused cleanly; what decodes stays within the header's limits, delivers
  * finite samples only, and feeds the loudness meter and the characteristics
- * without trouble.
+ * without trouble; the first ANALYSE_FRAMES of it go through the whole
+ * analysis (resampling, features, onsets, tempo, beats, key).
  */
 #include "disco/audio.h"
+#include "disco/audio_analysis.h"
 #include "disco/loudness.h"
 
 #include "fuzz_check.h"
@@ -16,6 +18,7 @@
 /* Some formats expand a few bytes into hours of audio: stop there. */
 #define MAX_FRAMES ((uint64_t)1 << 22)
 #define BLOCK 1024
+#define ANALYSE_FRAMES ((size_t)1 << 17)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 const char *__lsan_default_suppressions(void);
@@ -64,6 +67,33 @@ static void measure(disco_audio_reader *r, const disco_audio_info *info, float *
     disco_loudness_meter_free(m);
 }
 
+/* Decodes up to ANALYSE_FRAMES again and analyses them; every number that exists is finite. */
+static void analyse(const uint8_t *data, size_t size)
+{
+    disco_status st = {0};
+    disco_audio_reader *r = NULL;
+    disco_audio a = {0};
+    disco_analysis_report rep;
+    size_t n = 0;
+
+    CHECK(disco_audio_reader_open_mem(data, size, &r, &st) == DISCO_OK);
+    const disco_audio_info *info = disco_audio_reader_info(r);
+    CHECK(disco_audio_alloc(&a, ANALYSE_FRAMES, info->channels, info->rate, &st) == DISCO_OK);
+    if (disco_audio_reader_read(r, a.data, ANALYSE_FRAMES, &n, &st) == DISCO_OK && n > 0) {
+        disco_analysis_config cfg = disco_analysis_config_default();
+        a.frames = n;
+        CHECK(disco_audio_analyze_signal(&a, &cfg, &rep, &st) == DISCO_OK);
+        CHECK(rep.tempo.bpm == 0.0 || (rep.tempo.bpm >= 20.0 && rep.tempo.bpm <= 400.0));
+        CHECK(rep.key.tonic >= -1 && rep.key.tonic < 12);
+        CHECK(isfinite(rep.centroid.mean) && isfinite(rep.mfcc[0].mean));
+        for (size_t i = 0; i < rep.n_beats; i++)
+            CHECK(rep.beats[i] >= 0.0 && rep.beats[i] <= (double)n / info->rate + 1.0);
+        disco_analysis_report_release(&rep);
+    }
+    disco_audio_release(&a);
+    disco_audio_reader_close(r);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     disco_status st = {0};
@@ -84,5 +114,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     measure(r, info, buf);
     free(buf);
     disco_audio_reader_close(r);
+    analyse(data, size);
     return 0;
 }

@@ -3,7 +3,8 @@
  *
  * Blocks of the original signal go to the characteristics and loudness
  * accumulators, then are mixed to mono, resampled to the analysis rate by
- * the polyphase FIR and cut into centred frames: the stream is preceded and
+ * the polyphase FIR (libsamplerate for the rare ratios that would need
+ * more than 1024 phases, e.g. 7919 Hz) and cut into centred frames: the stream is preceded and
  * followed by n_fft/2 zeros (librosa's centre=True with pad_mode
  * "constant"), giving 1 + n / hop frames for n analysis samples.
  */
@@ -16,6 +17,9 @@
 #include <string.h>
 
 #define BLOCK_FRAMES 16384
+/* Mixed samples are clipped here (+60 dBFS) so that float power spectra of
+ * damaged files holding values like 1e26 do not overflow to inf and NaN. */
+#define SAMPLE_LIMIT 1000.0f
 
 typedef struct pipeline {
     const disco_analysis_config *cfg;
@@ -23,6 +27,7 @@ typedef struct pipeline {
     disco_character_acc *character;
     disco_loudness_meter *loudness;
     disco_polyphase *resampler; /* NULL when the input is at the analysis rate */
+    disco_resampler *src;       /* instead of `resampler` for odd ratios */
     float *mono, *resampled;
     float *win; /* analysis samples from the current frame start */
     size_t win_len, win_cap;
@@ -74,10 +79,40 @@ static void pipeline_release(pipeline *p)
     disco_character_free(p->character);
     disco_loudness_meter_free(p->loudness);
     disco_polyphase_free(p->resampler);
+    disco_resampler_free(p->src);
     free(p->mono);
     free(p->resampled);
     free(p->win);
     disco__frame_state_release(&p->frames);
+}
+
+static int make_resampler(pipeline *p, int rate, disco_status *st)
+{
+    disco_status probe = {0};
+    if (disco_polyphase_new(rate, p->cfg->rate, &p->resampler, &probe) == DISCO_OK)
+        return DISCO_OK;
+    return disco_resampler_new(1, rate, p->cfg->rate, DISCO_RESAMPLE_FAST, &p->src, st);
+}
+
+/* Runs `n` samples (or the drain when `last`) through libsamplerate into the framer. */
+static int frame_samples(pipeline *p, const float *x, size_t n, disco_status *st);
+
+static int src_feed(pipeline *p, const float *x, size_t n, int last, disco_status *st)
+{
+    size_t cap = disco_resampler_out_bound(p->src, BLOCK_FRAMES) + 64, used = 0, made = 1;
+    int rc = DISCO_OK;
+    while (!rc && (n > 0 || (last && made > 0))) {
+        rc = disco_resampler_process(p->src, x, n, p->resampled, cap, last, &used, &made, st);
+        if (!rc)
+            rc = frame_samples(p, p->resampled, made, st);
+        if (used == 0 && made == 0 && !last)
+            break;
+        if (used > 0) {
+            x += used;
+            n -= used;
+        }
+    }
+    return rc;
 }
 
 static int pipeline_init(pipeline *p, const disco_analysis_config *cfg, int channels, int rate,
@@ -92,11 +127,12 @@ static int pipeline_init(pipeline *p, const disco_analysis_config *cfg, int chan
     if (!rc)
         rc = disco_loudness_meter_new(channels, rate, cfg->loudness_mode, &p->loudness, st);
     if (!rc && rate != cfg->rate)
-        rc = disco_polyphase_new(rate, cfg->rate, &p->resampler, st);
+        rc = make_resampler(p, rate, st);
     if (rc)
         return rc;
-    size_t rs =
-        p->resampler ? disco_polyphase_out_bound(p->resampler, BLOCK_FRAMES) + 64 : BLOCK_FRAMES;
+    size_t rs = p->resampler ? disco_polyphase_out_bound(p->resampler, BLOCK_FRAMES) + 64
+                : p->src     ? disco_resampler_out_bound(p->src, BLOCK_FRAMES) + 64
+                             : BLOCK_FRAMES;
     p->win_cap = cfg->n_fft + rs + 64;
     p->mono = malloc(BLOCK_FRAMES * sizeof(float));
     p->resampled = malloc(rs * sizeof(float));
@@ -137,6 +173,10 @@ static int feed(pipeline *p, const float *block, size_t frames, disco_status *st
     if (rc)
         return rc;
     disco_audio_downmix(block, frames, p->channels, p->mono);
+    for (size_t i = 0; i < frames; i++)
+        p->mono[i] = fminf(fmaxf(p->mono[i], -SAMPLE_LIMIT), SAMPLE_LIMIT);
+    if (p->src)
+        return src_feed(p, p->mono, frames, 0, st);
     if (!p->resampler)
         return frame_samples(p, p->mono, frames, st);
     size_t n = disco_polyphase_push(p->resampler, p->mono, frames, p->resampled);
@@ -149,6 +189,8 @@ static int finish(pipeline *p, disco_analysis_report *rep, disco_status *st)
     if (p->resampler) {
         size_t n = disco_polyphase_finish(p->resampler, p->resampled);
         rc = frame_samples(p, p->resampled, n, st);
+    } else if (p->src) {
+        rc = src_feed(p, NULL, 0, 1, st);
     }
     float zeros[1024] = {0};
     for (size_t left = p->cfg->n_fft / 2; !rc && left > 0;) {
