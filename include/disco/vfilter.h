@@ -82,4 +82,12 @@ int disco_vfilter_match(const disco_vfilter *f, const json_t *meta);
 typedef int (*disco_vfilter_term_fn)(void *user, const char *field, const json_t *values);
 int disco_vfilter_terms(const disco_vfilter *f, disco_vfilter_term_fn fn, void *user);
 
+/*
+ * 1 when the filter is nothing but the conjunction of its terms (every
+ * predicate is a non-negated $eq / $in reached through objects and $and
+ * only), so an index that answers each term exactly answers the filter:
+ * no match needs checking afterwards. 0 otherwise, and for NULL.
+ */
+int disco_vfilter_only_terms(const disco_vfilter *f);
+
 #endif

@@ -313,8 +313,10 @@ static int note_term(vf_ctx *c, const char *field, const vf_pred *p, const json_
 {
     json_t *values;
 
-    if (p->negate || (p->op != OP_EQ && p->op != OP_IN))
+    if (p->negate || (p->op != OP_EQ && p->op != OP_IN)) {
+        c->f->some_not_terms = 1;
         return DISCO_OK;
+    }
     if (p->op == OP_IN)
         return add_term(c, field, json_deep_copy(arg));
     values = json_array();
@@ -343,6 +345,8 @@ static int compile_ops(vf_ctx *c, const json_t *ops, vf_node *node, int conj)
         rc = compile_pred(c, json_object_iter_key(it), json_object_iter_key_len(it), arg, p);
         if (rc == DISCO_OK && conj)
             rc = note_term(c, node->u.field.name, p, arg);
+        else
+            c->f->some_not_terms = 1;
         if (rc != DISCO_OK)
             return rc;
     }
@@ -363,6 +367,8 @@ static int compile_implicit(vf_ctx *c, const json_t *value, vf_node *node, int c
     rc = compile_pred(c, "$eq", 3, value, node->u.field.preds);
     if (rc == DISCO_OK && conj)
         rc = note_term(c, node->u.field.name, node->u.field.preds, value);
+    else
+        c->f->some_not_terms = 1;
     return rc;
 }
 
@@ -502,6 +508,11 @@ int disco_vfilter_parse(const char *text, size_t len, disco_vfilter **out, disco
         rc = disco_vfilter_compile(expr, out, st);
     json_decref(expr);
     return rc;
+}
+
+int disco_vfilter_only_terms(const disco_vfilter *f)
+{
+    return f && f->nterms > 0 && !f->some_not_terms;
 }
 
 int disco_vfilter_terms(const disco_vfilter *f, disco_vfilter_term_fn fn, void *user)

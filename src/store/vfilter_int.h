@@ -76,6 +76,7 @@ struct disco_vfilter {
     vf_node root;
     vf_term *terms;
     size_t nterms, capterms;
+    int some_not_terms; /* a predicate that is not a conjunct $eq / $in (see only_terms) */
     vf_block *blocks;
 };
 

@@ -17,8 +17,10 @@
  * When the filter has $eq / $in conjuncts, their postings give the
  * candidate slots: exact search scans only those that match the whole
  * filter, and walks below CAND_SHARE test the candidate bitmap before the
- * filter. A graph-filtered plan becomes a scan of the candidates when they
- * are few enough (EXACT_CAND_MAX, EXACT_CAND_WORK): cheaper, and exact.
+ * filter. A filter made of nothing but such conjuncts is answered by the
+ * postings alone (disco_vfilter_only_terms): no candidate is checked. A graph-filtered plan becomes
+ * a scan of the candidates when they are few enough (EXACT_CAND_MAX, EXACT_CAND_WORK): cheaper, and
+ * exact.
  *
  * No on-disk format: searches only read the in-memory state.
  */
@@ -47,6 +49,7 @@ typedef struct allow_ctx {
     const char *ns;
     const disco_vfilter *f;
     uint64_t *bits; /* NULL, or the slots of ns that the filter's terms allow */
+    int bits_exact; /* the filter is only those terms: bits are the answer */
 } allow_ctx;
 
 static inline int bit_get(const uint64_t *b, uint32_t i)
@@ -60,7 +63,7 @@ static int allow(void *user, uint32_t slot)
     const vx_slot *s = &a->v->slots[slot];
 
     if (a->bits)
-        return bit_get(a->bits, slot) && disco_vfilter_match(a->f, s->meta);
+        return bit_get(a->bits, slot) && (a->bits_exact || disco_vfilter_match(a->f, s->meta));
     if (!s->ns || strcmp(s->ns, a->ns) != 0)
         return 0;
     return !a->f || disco_vfilter_match(a->f, s->meta);
@@ -272,6 +275,8 @@ static size_t verify(const allow_ctx *a, uint32_t *list, size_t n)
 {
     size_t m = 0;
 
+    if (a->bits_exact)
+        return n;
     for (size_t i = 0; i < n; i++)
         if (disco_vfilter_match(a->f, a->v->slots[list[i]].meta))
             list[m++] = list[i];
@@ -327,7 +332,7 @@ int disco_vindex_search(disco_vindex *v, const disco_vquery *q, json_t **out, di
         return rc;
     if (!out)
         return disco_status_set(st, DISCO_ERR_INVAL, NULL, "search: NULL out");
-    a = (allow_ctx){v, disco__vx_ns(q->ns), q->filter, NULL};
+    a = (allow_ctx){v, disco__vx_ns(q->ns), q->filter, NULL, 0};
     pthread_rwlock_rdlock(&v->lock);
     p = choose(v, q, &a);
     if (p.use_allow && q->filter && (p.share < CAND_SHARE || strcmp(p.strategy, "exact") == 0) &&
@@ -335,6 +340,7 @@ int disco_vindex_search(disco_vindex *v, const disco_vquery *q, json_t **out, di
         rc = disco_status_set(st, DISCO_ERR_NOMEM, NULL, "search: out of memory");
         goto out_unlock;
     }
+    a.bits_exact = a.bits && disco_vfilter_only_terms(q->filter);
     if (cand && strcmp(p.strategy, "graph-filtered") == 0 && ncand <= EXACT_CAND_MAX &&
         ncand * disco_vindex_dim(v) <= EXACT_CAND_WORK)
         p.strategy = "exact";

@@ -692,6 +692,33 @@ static int ref_match(const json_t *filter, const json_t *meta)
     return 1;
 }
 
+/* Only-terms filters: conjunctions of non-negated $eq / $in and nothing else. */
+static void test_only_terms(void **state)
+{
+    static const struct {
+        const char *text;
+        int want;
+    } cases[] = {
+        {"{\"a\": \"x\"}", 1},
+        {"{\"a\": {\"$in\": [1, 2]}, \"b\": true}", 1},
+        {"{\"$and\": [{\"a\": \"x\"}, {\"b\": {\"$eq\": 3}}]}", 1},
+        {"{\"a\": \"x\", \"b\": {\"$gt\": 3}}", 0},
+        {"{\"a\": {\"$eq\": \"x\", \"$ne\": \"y\"}}", 0},
+        {"{\"$or\": [{\"a\": \"x\"}, {\"a\": \"y\"}]}", 0},
+        {"{\"a\": {\"$nin\": [\"x\"]}}", 0},
+        {"{\"a\": {\"$exists\": true}}", 0},
+    };
+    (void)state;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        disco_vfilter *f = NULL;
+        assert_int_equal(disco_vfilter_parse(cases[i].text, strlen(cases[i].text), &f, NULL), 0);
+        if (disco_vfilter_only_terms(f) != cases[i].want)
+            fail_msg("%s: only_terms %d", cases[i].text, disco_vfilter_only_terms(f));
+        disco_vfilter_free(f);
+    }
+    assert_int_equal(disco_vfilter_only_terms(NULL), 0);
+}
+
 static void test_random_consistency(void **state)
 {
     enum { FILTERS = 3000, METAS = 24 };
@@ -733,6 +760,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_eq),
+        cmocka_unit_test(test_only_terms),
         cmocka_unit_test(test_ne),
         cmocka_unit_test(test_order_numbers),
         cmocka_unit_test(test_order_strings),

@@ -528,6 +528,43 @@ static void ids_of(const json_t *r, char *buf, size_t cap)
 }
 
 /*
+ * Filters made only of $eq / $in conjuncts are answered from the postings
+ * without checking a vector: the answers equal those of the same filter
+ * wrapped in an $or, which has no terms and is checked vector by vector.
+ */
+static void test_only_terms_equal_checked(void **state)
+{
+    static const char *const filters[] = {
+        "{\"tags\": \"p10\"}",
+        "{\"tags\": {\"$in\": [\"p1\", \"p01\"]}}",
+        "{\"n\": {\"$in\": [3, 17, 99, 1234, 4000, 4999]}}",
+        "{\"$and\": [{\"tags\": \"p50\"}, {\"tags\": {\"$eq\": \"p10\"}}]}",
+        "{\"tags\": \"p50\", \"n\": {\"$in\": [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]}}",
+    };
+    fixture *f = fx_new(N, DISCO_VMETRIC_L2);
+    char a[1024], b[1024], wrapped[512];
+    (void)state;
+
+    for (size_t i = 0; i < sizeof filters / sizeof filters[0]; i++) {
+        disco_vfilter *vf = NULL;
+        assert_int_equal(disco_vfilter_parse(filters[i], strlen(filters[i]), &vf, NULL), 0);
+        assert_int_equal(disco_vfilter_only_terms(vf), 1);
+        disco_vfilter_free(vf);
+        snprintf(wrapped, sizeof wrapped, "{\"$or\": [%s, {\"tags\": \"none\"}]}", filters[i]);
+        for (size_t qi = 0; qi < 5; qi++) {
+            json_t *r1 = search(f->v, f->x + qi * 97 * DIM, K, filters[i], 1);
+            json_t *r2 = search(f->v, f->x + qi * 97 * DIM, K, wrapped, 1);
+            ids_of(r1, a, sizeof a);
+            ids_of(r2, b, sizeof b);
+            assert_string_equal(a, b);
+            json_decref(r1);
+            json_decref(r2);
+        }
+    }
+    fx_free(f);
+}
+
+/*
  * Posting lists stay right through replace, delete, snapshot and reopen:
  * a term-filtered search (answered from postings) equals the exact search
  * that checks every vector's metadata with a filter of the same meaning
@@ -578,6 +615,7 @@ int main(void)
         cmocka_unit_test(test_bad_input),
         cmocka_unit_test(test_search_batch),
         cmocka_unit_test(test_postings_upkeep),
+        cmocka_unit_test(test_only_terms_equal_checked),
     };
 
     return cmocka_run_group_tests_name("store/vindex", tests, NULL, NULL);
