@@ -86,6 +86,11 @@ $(DISCO): $(CLI_SRCS:%.c=$(BUILD)/release/%.o) $(REL_LIB)
 $(BUILD)/release/bench/%: $(BUILD)/release/bench/%.o $(REL_LIB)
 	$(CC) $(REL_CFLAGS) -o $@ $^ $(LIBS)
 
+# The audio benchmark: its referee half and the tests' generated accuracy set.
+AUDIO_BENCH_OBJS := $(BUILD)/release/bench/audio_referees.o $(BUILD)/release/tests/support/pieces.o
+$(BUILD)/release/bench/bench_audio.o $(AUDIO_BENCH_OBJS): CPPFLAGS += -Itests
+$(BUILD)/release/bench/bench_audio: $(AUDIO_BENCH_OBJS)
+
 # The vector-search anchor: Debian's hnswlib headers (installed by bench-deps.sh).
 $(BUILD)/release/bench/hnswlib_anchor: bench/hnswlib_anchor.cpp
 	@mkdir -p $(dir $@)

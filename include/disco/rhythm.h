@@ -86,7 +86,7 @@ int disco_tempo_estimate(const float *env, size_t n, double frame_rate,
  * Beat times (seconds, malloc'd, caller frees; NULL when none) for tempo
  * `bpm` over the envelope; `tightness` 100 as in librosa. Leading/trailing
  * beats weaker than half the RMS beat strength are trimmed. bpm 0 (no
- * tempo found) gives no beats. INVAL for a bpm above two frames per beat,
+ * tempo found) gives no beats. INVAL for a bpm outside 1..(two frames a beat),
  * a tightness outside (0, 1e6] or a non-finite envelope value; NOMEM.
  */
 int disco_beat_track(const float *env, size_t n, double frame_rate, double bpm, double tightness,

@@ -230,9 +230,8 @@ static int normalise(const float *env, size_t n, float *x, float *tmp)
     return 1;
 }
 
-int disco_onset_detect(const float *env, size_t n, double frame_rate,
-                       const disco_onset_config *cfg, double **times, size_t *count,
-                       disco_status *st)
+int disco_onset_detect(const float *env, size_t n, double frame_rate, const disco_onset_config *cfg,
+                       double **times, size_t *count, disco_status *st)
 {
     disco_onset_config def = disco_onset_config_default();
     pick_frames w;

@@ -189,6 +189,8 @@ static const char *sample_value(const disco_param *p)
         return "01ARZ3NDEKTSV4RRFFQ69G5FAV";
     if (p->type == DISCO_P_HASH || p->type == DISCO_P_HASHES)
         return "0000000000000000000000000000000000000000000000000000000000000000";
+    if (p->type == DISCO_P_JSON || p->type == DISCO_P_OBJECT)
+        return "{}";
     return "x";
 }
 
