@@ -115,6 +115,16 @@ int disco_audio_flow_master(disco_catalog *cat, disco_objects *objs, const char 
                             const char *reference, const disco_audio_output *out, json_t **result,
                             disco_status *st);
 
+/*
+ * Converts `input` to `rate` Hz (0: keep; libsamplerate's best converter)
+ * and `channels` (0: keep; 1 mixes to mono; 2 from mono duplicates), then
+ * writes/stores it as `out` says. Result as for process plus "rate" and
+ * "channels". INVAL naming "channels" for a mapping it cannot make.
+ */
+int disco_audio_flow_convert(disco_catalog *cat, disco_objects *objs, const char *input, int rate,
+                             int channels, const disco_audio_output *out, json_t **result,
+                             disco_status *st);
+
 /* Reads a whole input (file or resource) into memory. */
 int disco_audio_input_load(disco_audio_input *in, disco_audio *out, disco_status *st);
 

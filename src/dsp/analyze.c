@@ -173,8 +173,10 @@ static int feed(pipeline *p, const float *block, size_t frames, disco_status *st
     if (rc)
         return rc;
     disco_audio_downmix(block, frames, p->channels, p->mono);
-    for (size_t i = 0; i < frames; i++)
-        p->mono[i] = fminf(fmaxf(p->mono[i], -SAMPLE_LIMIT), SAMPLE_LIMIT);
+    for (size_t i = 0; i < frames; i++) {
+        float v = p->mono[i];
+        p->mono[i] = v > SAMPLE_LIMIT ? SAMPLE_LIMIT : v < -SAMPLE_LIMIT ? -SAMPLE_LIMIT : v;
+    }
     if (p->src)
         return src_feed(p, p->mono, frames, 0, st);
     if (!p->resampler)

@@ -164,6 +164,21 @@ static int op_master(disco_ctx *ctx, const json_t *params, json_t **result, disc
     return rc;
 }
 
+static int op_convert(disco_ctx *ctx, const json_t *params, json_t **result, disco_status *st)
+{
+    const char *input = disco__param_str(params, "input");
+    disco_audio_output o;
+    audio_stores s;
+    int rc = output_opts(ctx, params, input, &o, st);
+    if (!rc)
+        rc = open_stores(ctx, input, o.store, 0, &s, st);
+    if (!rc)
+        rc =
+            disco_audio_flow_convert(s.cat, s.objs, input, (int)disco__param_int(params, "rate", 0),
+                                     (int)disco__param_int(params, "channels", 0), &o, result, st);
+    return rc;
+}
+
 /* ---- table --------------------------------------------------------------------- */
 
 #define P_INPUT                                                                                    \
@@ -291,6 +306,26 @@ static const disco_param master_params[] = {
     {0},
 };
 
+static const disco_param convert_params[] = {
+    P_INPUT,
+    P_OUTPUT,
+    {.name = "rate",
+     .type = DISCO_P_INT,
+     .flags = DISCO_PARAM_RANGE,
+     .min = 8000,
+     .max = 192000,
+     .help = "new sample rate in Hz (default: keep)"},
+    {.name = "channels",
+     .type = DISCO_P_INT,
+     .flags = DISCO_PARAM_RANGE,
+     .min = 1,
+     .max = 2,
+     .help = "1 mixes to mono, 2 makes stereo from mono (default: keep)"},
+    P_ENCODING,
+    P_STORE,
+    {0},
+};
+
 static const disco_param import_params[] = {
     {.name = "file",
      .type = DISCO_P_PATH,
@@ -315,6 +350,14 @@ const disco_op disco__ops_audio[] = {
      .params = analyze_params,
      .flags = DISCO_OP_WRITES | DISCO_OP_LONG,
      .fn = op_analyze},
+    {.name = "audio.convert",
+     .summary = "resample, mix down or re-encode audio (WAV 16/24/32f, FLAC 16/24)",
+     .help = "Examples:\n"
+             "  disco audio convert song.mp3 -o song.wav --rate 48000\n"
+             "  disco audio convert song.wav -o mono.flac --channels 1 --encoding flac16",
+     .params = convert_params,
+     .flags = DISCO_OP_WRITES | DISCO_OP_LONG,
+     .fn = op_convert},
     {.name = "audio.import",
      .summary = "store an audio file as a resource, described by its format and length",
      .params = import_params,

@@ -117,3 +117,16 @@ d audio master "$T/piece.wav" -o "$T/m.wav" --target -50
 expect_err "target out of range" 2 "target"
 d audio master "$T/piece.wav" -o "$T/m.mp4"
 expect_err "unknown output extension" 1 "m.mp4"
+
+# --- convert ---------------------------------------------------------------
+d audio convert "$T/piece.wav" -o "$T/conv.flac" --rate 48000 --channels 1 --encoding flac16 --json
+expect_eq "convert rate and channels" "48000 1" "$(jqo '"\(.rate) \(.channels)"')"
+d audio analyze "$T/conv.flac" --json
+expect_eq "converted file reads back" "flac 48000 1" "$(jqo '"\(.file.format) \(.file.rate) \(.file.channels)"')"
+expect_eq "conversion keeps the key" "$KEY $MODE" "$(jqo .key.name)"
+d audio convert "$T/conv.flac" -o "$T/st.wav" --channels 2 --json
+expect_eq "mono to stereo" "2" "$(jqo .channels)"
+d audio convert "$AUDIO" --rate 22050 --json
+expect_code "convert a resource into the store" 0
+d resource get "$(jqo .resource)" --json
+expect_eq "converted audio metadata" "22050 convert" "$(jqo '"\(.metadata.rate) \(.metadata.operation)"')"
