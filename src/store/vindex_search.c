@@ -18,7 +18,8 @@
  * candidate slots: exact search scans only those that match the whole
  * filter, and walks below CAND_SHARE test the candidate bitmap before the
  * filter. A filter made of nothing but such conjuncts is answered by the
- * postings alone (disco_vfilter_only_terms): no candidate is checked. A graph-filtered plan becomes
+ * postings alone (disco_vfilter_only_terms), at any share: no candidate is
+ * checked, a walk only tests bits. A graph-filtered plan becomes
  * a scan of the candidates when they are few enough (EXACT_CAND_MAX, EXACT_CAND_WORK): cheaper, and
  * exact.
  *
@@ -335,7 +336,9 @@ int disco_vindex_search(disco_vindex *v, const disco_vquery *q, json_t **out, di
     a = (allow_ctx){v, disco__vx_ns(q->ns), q->filter, NULL, 0};
     pthread_rwlock_rdlock(&v->lock);
     p = choose(v, q, &a);
-    if (p.use_allow && q->filter && (p.share < CAND_SHARE || strcmp(p.strategy, "exact") == 0) &&
+    if (p.use_allow && q->filter &&
+        (p.share < CAND_SHARE || strcmp(p.strategy, "exact") == 0 ||
+         disco_vfilter_only_terms(q->filter)) &&
         candidates(&a, &a.bits, &cand, &ncand) < 0) {
         rc = disco_status_set(st, DISCO_ERR_NOMEM, NULL, "search: out of memory");
         goto out_unlock;
