@@ -281,13 +281,15 @@ static void test_recall(void **state)
     fx_free(f);
 }
 
-static void check_filtered(fixture *f, const char *tag, const char *want)
+static void check_filtered(fixture *f, const char *tag, const char *want, const char *filter)
 {
     char flt[64];
     float *q = clustered(50, DIM, 9);
     double sum = 0;
 
     snprintf(flt, sizeof flt, "{\"tags\": \"%s\"}", tag);
+    if (filter)
+        snprintf(flt, sizeof flt, "%s", filter);
     for (size_t i = 0; i < 50; i++) {
         json_t *a = search(f->v, q + i * DIM, K, flt, 0), *e = search(f->v, q + i * DIM, K, flt, 1);
         json_t *ms = json_object_get(a, "matches");
@@ -296,7 +298,7 @@ static void check_filtered(fixture *f, const char *tag, const char *want)
         for (size_t j = 0; j < json_array_size(ms); j++) {
             json_t *tags =
                 json_object_get(json_object_get(json_array_get(ms, j), "metadata"), "tags");
-            int found = 0;
+            int found = filter != NULL;
 
             for (size_t t = 0; t < json_array_size(tags); t++)
                 found |= strcmp(json_string_value(json_array_get(tags, t)), tag) == 0;
@@ -316,10 +318,17 @@ static void test_filtered_recall(void **state)
     fixture *f = fx_new(N, DISCO_VMETRIC_COSINE);
 
     (void)state;
-    check_filtered(f, "p50", "graph-filtered");
-    check_filtered(f, "p10", "exact"); /* the postings give 500 candidates: a scan */
-    check_filtered(f, "p1", "exact");
-    check_filtered(f, "p01", "exact");
+    /* Only-terms filters: the postings are the answer; up to 20 k candidates are scanned. */
+    check_filtered(f, "p50", "exact", NULL);
+    check_filtered(f, "p10", "exact", NULL);
+    check_filtered(f, "p1", "exact", NULL);
+    check_filtered(f, "p01", "exact", NULL);
+    /* A range keeps half and has no term: the walk checks each node's metadata. */
+    check_filtered(f, "", "graph-filtered", "{\"n\": {\"$gte\": 2500}}");
+    /* A term plus a range keeping 40 %: a walk checking the whole filter. */
+    check_filtered(f, "p50", "graph-filtered", "{\"tags\": \"p50\", \"n\": {\"$lt\": 4000}}");
+    /* A term plus a range keeping 8 %: the postings' candidates, each checked. */
+    check_filtered(f, "p10", "exact", "{\"tags\": \"p10\", \"n\": {\"$lt\": 4000}}");
     fx_free(f);
 }
 
