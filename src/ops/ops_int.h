@@ -17,6 +17,8 @@ extern const disco_op disco__ops_analysis[];
 extern const disco_op disco__ops_monitor[];
 extern const disco_op disco__ops_vec[];
 extern const disco_op disco__ops_audio[];
+extern const disco_op disco__ops_corpus[];
+extern const disco_op disco__ops_music[];
 
 #define MATCHERS_MAX 32
 
