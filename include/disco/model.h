@@ -153,8 +153,8 @@ typedef struct disco_tf_step {
  * backward, clip the global gradient norm to opt->clip, AdamW with learning
  * rate `lr` (bias-corrected moments). The AdamW state is created on the
  * first step. `opt` NULL: disco_tf_opt_default(). Errors: INVAL (as
- * disco_tf_loss, or lr/opt out of range), NOMEM; the weights are unchanged
- * when it fails.
+ * disco_tf_loss, or lr/opt out of range), NOMEM, INTERNAL (the loss or
+ * gradient norm is not finite); the weights are unchanged when it fails.
  */
 int disco_tf_train_step(disco_tf *m, const int32_t *toks, size_t batch, size_t seq, float lr,
                         const disco_tf_opt *opt, disco_tf_step *out, disco_status *st);

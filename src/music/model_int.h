@@ -3,10 +3,10 @@
  *
  *   model.c          config, parameter layout, initialisation, threads
  *   model_io.c       checkpoints
- *   model_gemm.c     packed matmul (portable micro-kernel) and the parallel driver
- *   model_avx2.c     the AVX2/FMA micro-kernel and matrix-vector product
+ *   model_gemm.c     blocked matmul (portable micro-kernel) and its parallel driver
+ *   model_avx2.c     AVX2/FMA micro-kernel, matrix-vector product, exp, GELU, softmax
  *   model_ops.c      LayerNorm, GELU, softmax cross-entropy, column sums (fwd and bwd)
- *   model_attn.c     causal attention, forward and backward
+ *   model_attn.c     causal attention, forward and backward, on the matmul
  *   model_fwd.c      the batched forward (activations kept), loss, logits, eval
  *   model_bwd.c      the backward pass
  *   model_opt.c      gradient clipping, AdamW, learning-rate schedule, train step
@@ -67,7 +67,7 @@ void disco__tf_layer_ptrs(const disco__tf_layout *lay, float *base, size_t layer
 typedef struct disco__tf_lacts {
     float *ln1, *ln1_mu, *ln1_rs; /* N x d, N, N */
     float *qkv;                   /* N x 3d */
-    float *att;                   /* B x H x T x T softmax rows (lower triangle) */
+    float *att;                   /* B x H x T x T softmax rows (zero above the diagonal) */
     float *ao;                    /* N x d attention output, heads concatenated */
     float *res1;                  /* N x d residual after attention */
     float *ln2, *ln2_mu, *ln2_rs;
@@ -171,10 +171,6 @@ typedef void (*disco__tf_kern_fn)(const disco__tf_kargs *k);
 void disco__tf_kern_portable(const disco__tf_kargs *k);
 void disco__tf_kern_avx2(const disco__tf_kargs *k);
 
-/* Softmax of scale * p[0..n) in place (n >= 1). */
-void disco__tf_softmax(int isa, float *p, size_t n, float scale);
-float disco__tf_softmax_avx2(float *p, size_t n, float scale, float mx);
-
 /* y[n] = bias[n] (or 0) + x[k] · W[k x n] (row-major); y must not alias. */
 void disco__tf_matvec_portable(const float *x, const float *w, const float *bias, float *y,
                                size_t k, size_t n);
@@ -254,6 +250,12 @@ double disco__tf_xent(const disco__tf_exec *ex, float *logits, const int32_t *tg
 
 /* Log-softmax of one row in place. */
 void disco__tf_log_softmax(float *x, size_t n);
+
+/* Softmax of scale * p[0..n) in place (n >= 1, scale > 0). */
+void disco__tf_softmax(int isa, float *p, size_t n, float scale);
+
+/* p[j] = e^(scale p[j] - mx) for j < n with AVX2; returns their sum. */
+float disco__tf_softmax_avx2(float *p, size_t n, float scale, float mx);
 
 /* ---- attention (model_attn.c) --------------------------------------------------------- */
 

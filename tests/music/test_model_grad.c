@@ -1,7 +1,9 @@
 /*
  * test_model_grad.c - the transformer's backward pass against central
- * finite differences of its loss, for every element of every parameter
- * tensor of a tiny model, with each matmul kernel this CPU has.
+ * finite differences of its loss, with each matmul kernel this CPU has:
+ * every element of every parameter tensor of a tiny model on short rows,
+ * and random elements of each tensor on a row long enough for attention
+ * to span several row blocks.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -19,9 +21,20 @@
 
 #include "support/tu_num.h"
 
-#define B 2
-#define T 6
 #define H 1e-2f
+/*
+ * Gradients below FLOOR are compared in absolute terms (1e-2 * FLOOR): the
+ * float32 loss carries ~1e-7 relative rounding noise, which the central
+ * difference turns into ~2e-5 of noise on any gradient.
+ */
+#define FLOOR 5e-3
+
+/* A batch to differentiate: `batch` rows of seq + 1 tokens; `sample` 0 checks every element. */
+typedef struct grad_case {
+    disco_tf_config cfg;
+    const int32_t *toks;
+    size_t batch, seq, sample;
+} grad_case;
 
 /* Random weights so every path (biases, gains, position rows) carries gradient. */
 static void randomise(disco_tf *m)
@@ -45,33 +58,39 @@ static void randomise(disco_tf *m)
     }
 }
 
-static double loss_at(disco_tf *m, const int32_t *toks)
+static double loss_at(disco_tf *m, const grad_case *gc)
 {
     double loss = 0.0;
 
-    assert_int_equal(disco_tf_loss(m, toks, B, T, &loss, NULL, NULL), DISCO_OK);
+    assert_int_equal(disco_tf_loss(m, gc->toks, gc->batch, gc->seq, &loss, NULL, NULL), DISCO_OK);
     return loss;
 }
 
-/* Worst |fd - an| / (|fd| + |an| + floor) over one tensor; all elements. */
-static double check_tensor(disco_tf *m, const disco_tf_tensor *t, const float *an,
-                           const int32_t *toks, size_t *worst_at)
+/* |fd - an| / (|fd| + |an| + FLOOR) for parameter i, by central differences. */
+static double element_error(disco_tf *m, const grad_case *gc, const float *an, size_t i)
 {
-    float *p = disco_tf_params(m);
+    float *p = disco_tf_params(m), save = p[i];
+    double up, down, fd;
+
+    p[i] = save + H;
+    up = loss_at(m, gc);
+    p[i] = save - H;
+    down = loss_at(m, gc);
+    p[i] = save;
+    fd = (up - down) / (double)(2.0f * H);
+    return fabs(fd - an[i]) / (fabs(fd) + fabs((double)an[i]) + FLOOR);
+}
+
+/* Worst error over one tensor: every element, or gc->sample random ones. */
+static double check_tensor(disco_tf *m, const grad_case *gc, const disco_tf_tensor *t,
+                           const float *an, size_t *worst_at)
+{
+    size_t n = t->rows * t->cols, count = gc->sample ? gc->sample : n;
     double worst = 0.0;
 
-    for (size_t k = 0; k < t->rows * t->cols; k++) {
-        size_t i = t->offset + k;
-        float save = p[i];
-        double up, down, fd, err;
-
-        p[i] = save + H;
-        up = loss_at(m, toks);
-        p[i] = save - H;
-        down = loss_at(m, toks);
-        p[i] = save;
-        fd = (up - down) / (double)(2.0f * H);
-        err = fabs(fd - an[i]) / (fabs(fd) + fabs((double)an[i]) + 2e-3);
+    for (size_t s = 0; s < count; s++) {
+        size_t k = gc->sample ? (size_t)(rng_uniform() * (double)n) % n : s;
+        double err = element_error(m, gc, an, t->offset + k);
         if (err > worst) {
             worst = err;
             *worst_at = k;
@@ -80,25 +99,22 @@ static double check_tensor(disco_tf *m, const disco_tf_tensor *t, const float *a
     return worst;
 }
 
-static void grad_check(int isa)
+static void grad_check(const grad_case *gc, int isa)
 {
-    disco_tf_config cfg = {.vocab = 11, .ctx = 8, .d_model = 8, .layers = 2, .heads = 2, .seed = 5};
-    /* targets include PAD (0), which must carry no gradient */
-    int32_t toks[B * (T + 1)] = {1, 4, 7, 2, 9, 3, 10, 1, 5, 5, 8, 0, 6, 0};
     disco_tf *m = NULL;
     float *an;
     double loss;
     size_t n;
     char bad[160] = "";
 
-    assert_int_equal(disco_tf_new(&cfg, &m, NULL), DISCO_OK);
+    assert_int_equal(disco_tf_new(&gc->cfg, &m, NULL), DISCO_OK);
     if (disco__tf_set_isa(m, isa) != DISCO_OK) {
         disco_tf_free(m);
         return; /* this CPU lacks the kernel */
     }
     rng_state = 99;
     randomise(m);
-    assert_int_equal(disco_tf_backward(m, toks, B, T, &loss, NULL), DISCO_OK);
+    assert_int_equal(disco_tf_backward(m, gc->toks, gc->batch, gc->seq, &loss, NULL), DISCO_OK);
     assert_true(loss > 0.5 && loss < 10.0);
     n = disco_tf_param_count(m);
     an = malloc(n * sizeof *an);
@@ -109,7 +125,7 @@ static void grad_check(int isa)
         double worst;
 
         disco_tf_tensor_info(m, i, &t, NULL);
-        worst = check_tensor(m, &t, an, toks, &at);
+        worst = check_tensor(m, gc, &t, an, &at);
         if (getenv("TF_GRAD_VERBOSE"))
             printf("isa %d %-16s worst %.3g at %zu (analytic %.3g)\n", isa, t.name, worst, at,
                    (double)an[t.offset + at]);
@@ -123,16 +139,48 @@ static void grad_check(int isa)
         fail_msg("%s", bad);
 }
 
+/* Two short rows; targets include PAD (0), which must carry no gradient. Every element. */
+static void short_case(int isa)
+{
+    static const int32_t toks[2 * 7] = {1, 4, 7, 2, 9, 3, 10, 1, 5, 5, 8, 0, 6, 0};
+    grad_case gc = {
+        .cfg = {.vocab = 11, .ctx = 8, .d_model = 8, .layers = 2, .heads = 2, .seed = 5},
+        .toks = toks,
+        .batch = 2,
+        .seq = 6};
+
+    grad_check(&gc, isa);
+}
+
+/* One row of 150 positions: attention over several row blocks. Sampled elements. */
+static void long_case(int isa)
+{
+    int32_t toks[151];
+    grad_case gc = {
+        .cfg = {.vocab = 9, .ctx = 160, .d_model = 8, .layers = 1, .heads = 2, .seed = 6},
+        .toks = toks,
+        .batch = 1,
+        .seq = 150,
+        .sample = 6};
+
+    rng_state = 21;
+    for (size_t i = 0; i < 151; i++)
+        toks[i] = 1 + (int32_t)(rng_uniform() * 8);
+    grad_check(&gc, isa);
+}
+
 static void test_grad_portable(void **state)
 {
     (void)state;
-    grad_check(DISCO__TF_ISA_PORTABLE);
+    short_case(DISCO__TF_ISA_PORTABLE);
+    long_case(DISCO__TF_ISA_PORTABLE);
 }
 
 static void test_grad_best(void **state)
 {
     (void)state;
-    grad_check(disco__tf_isa_best());
+    short_case(disco__tf_isa_best());
+    long_case(disco__tf_isa_best());
 }
 
 int main(void)

@@ -191,41 +191,47 @@ static void expect_matches_forward(disco_tf *m, const int32_t *toks, size_t n, s
     free(ref);
 }
 
+/* Steps through ctx + 5 tokens: a full cache, then a slide, each against the batched forward. */
 static void kv_cache_case(disco_tf_config c)
 {
-    int32_t toks[2 * 17], stream[16 + 5];
+    size_t ctx = c.ctx, half = ctx / 2, v = c.vocab;
+    int32_t toks[2 * 17], *stream = malloc((ctx + 5) * sizeof *stream);
     disco_tf *m = NULL;
     disco_lm *lm = NULL;
-    float *logp = malloc(21 * c.vocab * sizeof *logp);
+    float *logp = malloc((ctx + 5) * v * sizeof *logp);
 
     random_tokens(toks, 34, c.vocab);
-    random_tokens(stream, 21, c.vocab);
+    random_tokens(stream, ctx + 5, c.vocab);
     assert_int_equal(disco_tf_new(&c, &m, NULL), DISCO_OK);
     assert_int_equal(disco_tf_train_step(m, toks, 2, 16, 5e-3f, NULL, NULL, NULL), DISCO_OK);
     assert_int_equal(disco_tf_set_threads(m, 2, NULL), DISCO_OK);
     assert_int_equal(disco_tf_lm_new(m, &lm, NULL), DISCO_OK);
-    for (size_t i = 0; i < 16; i++) /* a full context */
-        assert_int_equal(lm->vt->step(lm, stream[i], logp + i * c.vocab, NULL), DISCO_OK);
-    expect_matches_forward(m, stream, 16, 0, logp);
-    /* token 17 slides: the cache keeps tokens 8..15 at positions 0..7, then appends */
-    for (size_t i = 16; i < 21; i++)
-        assert_int_equal(lm->vt->step(lm, stream[i], logp + (i - 16 + 8) * c.vocab, NULL),
-                         DISCO_OK);
-    expect_matches_forward(m, stream + 8, 13, 8, logp);
+    for (size_t i = 0; i < ctx; i++) /* a full context */
+        assert_int_equal(lm->vt->step(lm, stream[i], logp + i * v, NULL), DISCO_OK);
+    expect_matches_forward(m, stream, ctx, 0, logp);
+    /* the next token slides: the cache keeps the last ctx/2 tokens at positions 0.., then appends
+     */
+    for (size_t i = ctx; i < ctx + 5; i++)
+        assert_int_equal(lm->vt->step(lm, stream[i], logp + (i - ctx + half) * v, NULL), DISCO_OK);
+    expect_matches_forward(m, stream + half, half + 5, half, logp);
     lm->vt->free(lm);
     disco_tf_free(m);
     free(logp);
+    free(stream);
 }
 
 static void test_kv_cache_matches_forward(void **state)
 {
     disco_tf_config odd = {
         .vocab = 21, .ctx = 16, .d_model = 12, .layers = 2, .heads = 3, .seed = 2};
+    disco_tf_config long_ctx = {
+        .vocab = 13, .ctx = 150, .d_model = 8, .layers = 1, .heads = 2, .seed = 3};
 
     (void)state;
     rng_state = 13;
     kv_cache_case(tiny());
-    kv_cache_case(odd); /* widths that leave partial matmul panels */
+    kv_cache_case(odd);      /* widths that leave partial matmul panels */
+    kv_cache_case(long_ctx); /* attention over several row blocks, a partial last one */
 }
 
 static void test_lm_interface(void **state)
