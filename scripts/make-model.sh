@@ -23,8 +23,8 @@ echo "make-model: corpus sources in $src" >&2
 echo "make-model: corpus $(jq -c '{pieces, train_tokens, valid_tokens}' "$data.corpus.json")" >&2
 mkdir -p models
 "$disco" --data "$data" music train --run music-v1 -o models/music.bin \
-    --steps 2400 --batch 16 --ctx 256 --d-model 128 --layers 4 --heads 4 \
-    --lr 0.003 --warmup 100 --eval-every 200 --ngram-order 8 "$@" --json >"$data.train.json"
+    --steps 5000 --batch 16 --ctx 256 --d-model 160 --layers 4 --heads 5 \
+    --lr 0.003 --warmup 150 --eval-every 250 --ngram-order 8 "$@" --json >"$data.train.json"
 jq -n --slurpfile c "$data.corpus.json" --slurpfile t "$data.train.json" '{
     model: "music-v1", file: "music.bin",
     corpus: ($c[0] | {pieces, train_pieces, valid_pieces, train_tokens, valid_tokens, sources}),

@@ -23,6 +23,7 @@
  *   sf_close -> fsync -> rename over `path` -> fsync of the folder.
  */
 #include "disco/audio.h"
+#include "disco/fileio.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -717,24 +718,6 @@ int disco_audio_writer_write(disco_audio_writer *w, const float *buf, size_t fra
     return rc;
 }
 
-/* fsync of the folder holding `path`, so the rename is durable. */
-static int fsync_parent(const char *path, disco_status *st)
-{
-    const char *slash = strrchr(path, '/');
-    char *dir = slash ? strndup(path, slash == path ? 1 : (size_t)(slash - path)) : strdup(".");
-    int fd, rc = DISCO_OK;
-
-    if (!dir)
-        return disco_status_set(st, DISCO_ERR_NOMEM, "path", "%s: out of memory", path);
-    fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0 || fsync(fd) != 0)
-        rc = disco_status_errno(st, errno, "path", "%s: cannot sync folder %s", path, dir);
-    if (fd >= 0)
-        close(fd);
-    free(dir);
-    return rc;
-}
-
 int disco_audio_writer_close(disco_audio_writer *w, disco_status *st)
 {
     int rc = DISCO_OK, sferr;
@@ -756,7 +739,9 @@ int disco_audio_writer_close(disco_audio_writer *w, disco_status *st)
     if (rc != DISCO_OK)
         unlink(w->tmp);
     else
-        rc = fsync_parent(w->path, st);
+        rc = disco_fsync_parent(w->path)
+                 ? disco_status_errno(st, errno, "path", "%s: cannot sync its folder", w->path)
+                 : DISCO_OK;
     writer_free(w);
     return rc;
 }

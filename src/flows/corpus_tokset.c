@@ -3,6 +3,7 @@
  * include/disco/corpus.h for the layout).
  */
 #include "disco/corpus.h"
+#include "disco/fileio.h"
 #include "disco/crc32c.h"
 #include "disco/tokens.h"
 
@@ -200,23 +201,6 @@ static void write_body(writer *w, const disco_tokset *s)
     wr32(w, w->crc);
 }
 
-/* fsyncs the folder holding `path` so the rename is durable. */
-static void sync_dir(const char *path)
-{
-    char dir[4096];
-    snprintf(dir, sizeof(dir), "%s", path);
-    char *slash = strrchr(dir, '/');
-    if (slash)
-        *(slash == dir ? slash + 1 : slash) = '\0';
-    else
-        snprintf(dir, sizeof(dir), ".");
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd >= 0) {
-        fsync(fd);
-        close(fd);
-    }
-}
-
 int disco_tokset_write(const char *path, const disco_tokset *s, disco_status *st)
 {
     char tmp[4096];
@@ -239,7 +223,7 @@ int disco_tokset_write(const char *path, const disco_tokset *s, disco_status *st
         unlink(tmp);
         return disco_status_errno(st, w.err, "path", "cannot write token file %s", path);
     }
-    sync_dir(path);
+    disco_fsync_parent(path);
     return DISCO_OK;
 }
 

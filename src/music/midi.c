@@ -27,6 +27,7 @@
  * file in the same folder, fsyncs it and renames it over the target.
  */
 #include "disco/midi.h"
+#include "disco/fileio.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -579,27 +580,6 @@ static int write_all(int fd, const uint8_t *p, size_t n)
     return 0;
 }
 
-/* Makes the rename durable: fsync of the folder holding `path`. */
-static int fsync_parent(const char *path)
-{
-    const char *slash = strrchr(path, '/');
-    char dir[4096];
-    int fd, rc;
-
-    if (!slash)
-        snprintf(dir, sizeof dir, ".");
-    else if ((size_t)(slash - path) >= sizeof dir)
-        return 0; /* not worth failing the write for */
-    else
-        snprintf(dir, sizeof dir, "%.*s", slash == path ? 1 : (int)(slash - path), path);
-    fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
-        return 0;
-    rc = fsync(fd);
-    close(fd);
-    return rc;
-}
-
 static int write_atomic(const char *path, const uint8_t *buf, size_t len, disco_status *st)
 {
     size_t n = strlen(path) + 16;
@@ -621,7 +601,7 @@ static int write_atomic(const char *path, const uint8_t *buf, size_t len, disco_
         rc = disco_status_errno(st, errno, "path", "cannot close %s", tmp);
     if (rc == DISCO_OK && rename(tmp, path) != 0)
         rc = disco_status_errno(st, errno, "path", "cannot rename %s to %s", tmp, path);
-    if (rc == DISCO_OK && fsync_parent(path) != 0)
+    if (rc == DISCO_OK && (errno = disco_fsync_parent(path)) != 0)
         rc = disco_status_errno(st, errno, "path", "cannot sync the folder of %s", path);
     if (rc != DISCO_OK)
         unlink(tmp);

@@ -23,6 +23,7 @@
 #include "model_int.h"
 
 #include "disco/crc32c.h"
+#include "disco/fileio.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -141,24 +142,6 @@ static int write_body(const disco_tf *m, int adam, writer *w)
     return rc;
 }
 
-/* fsync of the folder holding `path`, so the rename is durable. */
-static void sync_dir(const char *path)
-{
-    char dir[4096];
-    const char *slash = strrchr(path, '/');
-    int fd;
-
-    if (!slash)
-        snprintf(dir, sizeof dir, ".");
-    else
-        snprintf(dir, sizeof dir, "%.*s", (int)(slash == path ? 1 : slash - path), path);
-    fd = open(dir, O_RDONLY | O_DIRECTORY);
-    if (fd >= 0) {
-        fsync(fd);
-        close(fd);
-    }
-}
-
 int disco_tf_save(const disco_tf *m, const char *path, int with_opt, disco_status *st)
 {
     size_t len = strlen(path);
@@ -185,7 +168,7 @@ int disco_tf_save(const disco_tf *m, const char *path, int with_opt, disco_statu
     if (rc != DISCO_OK)
         unlink(tmp);
     else
-        sync_dir(path);
+        disco_fsync_parent(path);
 out_tmp:
     free(tmp);
     return rc;

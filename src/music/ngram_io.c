@@ -26,6 +26,7 @@
 #include "ngram_int.h"
 
 #include "disco/crc32c.h"
+#include "disco/fileio.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -126,24 +127,6 @@ static int write_model(ng_writer *w, const disco_ngram *m, disco_status *st)
     return rc;
 }
 
-/* fsync of the folder holding `path`, so the rename is durable. */
-static int sync_folder(const char *path, disco_status *st)
-{
-    const char *slash = strrchr(path, '/');
-    char *dir = slash ? strndup(path, slash == path ? 1 : (size_t)(slash - path)) : strdup(".");
-    int fd, rc = DISCO_OK;
-
-    if (!dir)
-        return disco_status_set(st, DISCO_ERR_NOMEM, "path", "%s: out of memory", path);
-    fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0 || fsync(fd) != 0)
-        rc = disco_status_errno(st, errno, "path", "%s: cannot sync folder %s", path, dir);
-    if (fd >= 0)
-        close(fd);
-    free(dir);
-    return rc;
-}
-
 int disco_ngram_save(const disco_ngram *m, const char *path, disco_status *st)
 {
     ng_writer *w;
@@ -180,7 +163,9 @@ int disco_ngram_save(const disco_ngram *m, const char *path, disco_status *st)
     if (rc != DISCO_OK)
         unlink(tmp);
     else
-        rc = sync_folder(path, st);
+        rc = disco_fsync_parent(path)
+                 ? disco_status_errno(st, errno, "path", "%s: cannot sync its folder", path)
+                 : DISCO_OK;
 out_free:
     free(w);
     free(tmp);

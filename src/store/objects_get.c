@@ -12,6 +12,8 @@
  */
 #include "objects_int.h"
 
+#include "disco/fileio.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -167,28 +169,6 @@ close_obj:
     return rc;
 }
 
-/* fsyncs the folder that holds `path`. Returns 0 or errno. */
-static int sync_parent(const char *path)
-{
-    const char *slash = strrchr(path, '/');
-    char *dir;
-    int fd, e = 0;
-
-    if (!slash)
-        dir = strdup(".");
-    else
-        dir = strndup(path, slash == path ? 1 : (size_t)(slash - path));
-    if (!dir)
-        return ENOMEM;
-    fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0 || fsync(fd) != 0)
-        e = errno;
-    if (fd >= 0)
-        close(fd);
-    free(dir);
-    return e;
-}
-
 /* Makes the copy in `tmp` durable and gives it the name `path`. */
 static int out_commit(copy_job *cj, const char *tmp, const char *path, disco_status *st)
 {
@@ -203,7 +183,7 @@ static int out_commit(copy_job *cj, const char *tmp, const char *path, disco_sta
         e = errno;
     if (e != 0)
         return disco_status_errno(st, e, "path", "object %s: cannot write '%s'", cj->hash, path);
-    e = sync_parent(path);
+    e = disco_fsync_parent(path);
     if (e != 0)
         return disco_status_errno(st, e, "path", "object %s: cannot sync the folder of '%s'",
                                   cj->hash, path);
