@@ -58,6 +58,17 @@ disco_train_opts disco_train_opts_default(void);
 int disco_music_train(disco_catalog *cat, disco_objects *objs, disco_tsdb *tsdb,
                       const disco_train_opts *o, json_t **result, disco_status *st);
 
+/*
+ * Registers the checkpoint `path` as a resource of type "model" (the file as
+ * its payload) whose parent is the corpus resource tagged corpus=`corpus`
+ * when the catalog has one. Metadata: {"kind", "config", "steps", "params",
+ * "corpus"} plus the members of `extra` (may be NULL) it does not have.
+ * Errors of the checkpoint (CORRUPT, NOTFOUND) and of the stores.
+ */
+int disco_music_register(disco_catalog *cat, disco_objects *objs, const char *path,
+                         const char *corpus, const json_t *extra, const char *owner,
+                         disco_resource *out, disco_status *st);
+
 typedef struct disco_sample_opts {
     const char *model; /* checkpoint path */
     disco_sampler_config sampler;

@@ -246,28 +246,46 @@ static json_t *corpus_parents(disco_catalog *cat, const char *name)
     return parents;
 }
 
+int disco_music_register(disco_catalog *cat, disco_objects *objs, const char *path,
+                         const char *corpus, const json_t *extra, const char *owner,
+                         disco_resource *out, disco_status *st)
+{
+    disco_tf *tf = NULL;
+    int rc = disco_tf_load(path, &tf, st);
+    if (rc)
+        return rc;
+    const disco_tf_config *c = disco_tf_config_get(tf);
+    json_t *parents = corpus_parents(cat, corpus);
+    json_t *meta = json_pack("{s:s, s:{s:i, s:i, s:i, s:i, s:i}, s:I, s:I, s:s}", "kind",
+                             "music-transformer", "config", "vocab", (int)c->vocab, "ctx",
+                             (int)c->ctx, "d_model", (int)c->d_model, "layers", (int)c->layers,
+                             "heads", (int)c->heads, "steps", (json_int_t)disco_tf_steps(tf),
+                             "params", (json_int_t)disco_tf_param_count(tf), "corpus", corpus);
+    if (extra)
+        json_object_update_missing(meta, (json_t *)extra);
+    disco_resource_spec spec = {
+        .type = "model", .parents = parents, .metadata = meta, .owner = owner};
+    disco_payload p = {.path = path, .fd = -1};
+    rc = disco_artefact_create(cat, objs, &spec, &p, NULL, out, st);
+    json_decref(parents);
+    json_decref(meta);
+    disco_tf_free(tf);
+    return rc;
+}
+
 static int register_model(trainer *t, disco_catalog *cat, disco_objects *objs, json_t *res,
                           disco_status *st)
 {
-    const disco_tf_config *c = disco_tf_config_get(t->tf);
-    json_t *parents = corpus_parents(cat, t->o->corpus);
-    json_t *meta = json_pack(
-        "{s:s, s:s, s:{s:i, s:i, s:i, s:i, s:i}, s:I, s:O, s:O, s:s}", "kind", "music-transformer",
-        "run", t->run, "config", "vocab", (int)c->vocab, "ctx", (int)c->ctx, "d_model",
-        (int)c->d_model, "layers", (int)c->layers, "heads", (int)c->heads, "steps",
-        (json_int_t)disco_tf_steps(t->tf), "val_nll", json_object_get(res, "val_nll"), "ngram",
-        json_object_get(res, "ngram"), "corpus", t->o->corpus);
-    disco_resource_spec spec = {
-        .type = "model", .parents = parents, .metadata = meta, .owner = t->o->owner};
-    disco_payload p = {.path = t->o->out, .fd = -1};
+    json_t *extra =
+        json_pack("{s:s, s:O, s:O}", "run", t->run, "val_nll", json_object_get(res, "val_nll"),
+                  "ngram", json_object_get(res, "ngram"));
     disco_resource r;
     disco_resource_init(&r);
-    int rc = disco_artefact_create(cat, objs, &spec, &p, NULL, &r, st);
+    int rc = disco_music_register(cat, objs, t->o->out, t->o->corpus, extra, t->o->owner, &r, st);
     if (!rc)
         json_object_set_new(res, "model", json_string(r.id));
     disco_resource_release(&r);
-    json_decref(parents);
-    json_decref(meta);
+    json_decref(extra);
     return rc;
 }
 

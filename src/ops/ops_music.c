@@ -288,6 +288,42 @@ static int op_midi_analyze(disco_ctx *ctx, const json_t *params, json_t **result
     return rc;
 }
 
+/* ---- model register -------------------------------------------------------------- */
+
+static int op_register(disco_ctx *ctx, const json_t *params, json_t **result, disco_status *st)
+{
+    const char *info = disco__param_str(params, "info");
+    disco_catalog *cat = NULL;
+    disco_objects *objs = NULL;
+    json_t *extra = NULL;
+    disco_resource r;
+    disco_resource_init(&r);
+    int rc = DISCO_OK;
+    if (info) {
+        char *text = NULL;
+        size_t len = 0;
+        json_error_t jerr;
+        rc = disco__read_input(ctx, "info", info, 1 << 20, &text, &len, st);
+        if (!rc && !(extra = json_loadb(text, len, 0, &jerr)))
+            rc = disco_status_set(st, DISCO_ERR_INVAL, "info", "%s: line %d: %s", info, jerr.line,
+                                  jerr.text);
+        free(text);
+    }
+    if (!rc)
+        rc = disco_ctx_catalog(ctx, &cat, st);
+    if (!rc)
+        rc = disco_ctx_objects(ctx, &objs, st);
+    if (!rc)
+        rc = disco_music_register(cat, objs, disco__param_str(params, "file"),
+                                  disco__param_str(params, "corpus"), extra,
+                                  disco_ctx_principal(ctx), &r, st);
+    if (!rc)
+        rc = disco__resource_result(&r, result, st);
+    disco_resource_release(&r);
+    json_decref(extra);
+    return rc;
+}
+
 /* ---- table --------------------------------------------------------------------- */
 
 #define P_INT(n, lo, hi, d, h)                                                                     \
@@ -397,12 +433,33 @@ static const disco_param midi_analyze_params[] = {
     {0},
 };
 
+static const disco_param register_params[] = {
+    {.name = "file",
+     .type = DISCO_P_PATH,
+     .flags = DISCO_PARAM_REQUIRED | DISCO_PARAM_POSITIONAL,
+     .help = "checkpoint (e.g. models/music.bin)"},
+    {.name = "corpus",
+     .type = DISCO_P_STRING,
+     .def = "\"main\"",
+     .help = "corpus it was trained on"},
+    {.name = "info",
+     .type = DISCO_P_PATH,
+     .help = "JSON describing it, merged into the metadata (e.g. models/music.json)"},
+    {0},
+};
+
 const disco_op disco__ops_music[] = {
     {.name = "midi.analyze",
      .summary = "MusPy-style metrics of a MIDI file: pitch, polyphony, scale, groove, key, tempo",
      .params = midi_analyze_params,
      .flags = DISCO_OP_WRITES,
      .fn = op_midi_analyze},
+    {.name = "model.register",
+     .summary = "register a music model checkpoint as a resource, under its corpus",
+     .help = "Example:\n  disco model register models/music.bin --info models/music.json",
+     .params = register_params,
+     .flags = DISCO_OP_WRITES,
+     .fn = op_register},
     {.name = "music.sample",
      .summary = "compose a piece with the music model (MIDI, optionally rendered to WAV)",
      .help = "Conditioning (key, tempo, style, instruments) goes into the model's header;\n"

@@ -72,3 +72,13 @@ expect_eq "pieces are in their scale" "yes" \
     "$(jqo 'if .metrics.scale_consistency >= 0.9 then "yes" else .metrics end')"
 d midi analyze "$T/src/songs/broken.mid"
 expect_err "broken MIDI" 1 "broken.mid"
+
+# --- register a checkpoint ----------------------------------------------------
+printf '{"val_nll": 1.5, "note": "test"}' >"$T/info.json"
+d model register "$T/tiny.bin" --info "$T/info.json" --json
+expect_code "register a checkpoint" 0
+expect_eq "registered with its config and info" "32 test" "$(jqo '"\(.metadata.config.d_model) \(.metadata.note)"')"
+expect_eq "registered under the corpus" "1" "$(jqo '.parent_resources | length')"
+printf 'not a model' >"$T/junk.bin"
+d model register "$T/junk.bin"
+expect_err "junk is refused" 1 "junk.bin"
