@@ -14,7 +14,8 @@ BUILD ?= build
 VERSION := $(shell cat VERSION)
 PREFIX ?= /usr/local
 
-PKGS := jansson sqlite3 libcrypto fftw3 fftw3f lapacke gsl sndfile samplerate libebur128
+PKGS := jansson sqlite3 libcrypto fftw3 fftw3f lapacke gsl sndfile samplerate libebur128 \
+	libmicrohttpd
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 # FluidSynth by name only: its pkg-config cflags drag in glib and SDL headers we do not use.
@@ -36,6 +37,7 @@ FUZZ_CFLAGS := -std=c11 -g -O1 -fsanitize=fuzzer-no-link,address,undefined \
 LIB_SRCS := $(sort $(wildcard src/base/*.c src/store/*.c src/dsp/*.c src/music/*.c src/tsa/*.c \
 	src/embed/*.c src/flows/*.c src/ops/*.c))
 CLI_SRCS := $(sort $(wildcard src/cli/*.c))
+HTTP_SRCS := $(sort $(wildcard src/http/*.c))
 TEST_SRCS := $(sort $(wildcard tests/*/test_*.c))
 TEST_SUPPORT := $(sort $(wildcard tests/support/*.c))
 TOOL_SRCS := $(sort $(wildcard tests/tools/*.c))
@@ -81,7 +83,7 @@ $(REL_LIB): $(REL_OBJS)
 	@rm -f $@
 	$(AR) rcs $@ $^
 
-$(DISCO): $(CLI_SRCS:%.c=$(BUILD)/release/%.o) $(REL_LIB)
+$(DISCO): $(CLI_SRCS:%.c=$(BUILD)/release/%.o) $(HTTP_SRCS:%.c=$(BUILD)/release/%.o) $(REL_LIB)
 	$(CC) $(REL_CFLAGS) -o $@ $^ $(LIBS)
 
 $(BUILD)/release/bench/%: $(BUILD)/release/bench/%.o $(REL_LIB)
@@ -106,15 +108,21 @@ $(ASAN_LIB): $(ASAN_OBJS)
 	@rm -f $@
 	$(AR) rcs $@ $^
 
-$(DISCO_ASAN): $(CLI_SRCS:%.c=$(BUILD)/asan/%.o) $(ASAN_LIB)
+$(DISCO_ASAN): $(CLI_SRCS:%.c=$(BUILD)/asan/%.o) $(HTTP_SRCS:%.c=$(BUILD)/asan/%.o) $(ASAN_LIB)
 	$(CC) $(ASAN_CFLAGS) -o $@ $^ $(LIBS)
 
 $(BUILD)/asan/tests/%: $(BUILD)/asan/tests/%.o $(TEST_SUPPORT:%.c=$(BUILD)/asan/%.o) $(ASAN_LIB)
 	$(CC) $(ASAN_CFLAGS) -o $@ $^ $(LIBS) $(shell pkg-config --libs cmocka)
 
-# CLI tests link the command's pieces (all but main.c).
+# CLI tests link the command's pieces (all but main.c), with the server `serve` starts.
 $(BUILD)/asan/tests/cli/%: $(BUILD)/asan/tests/cli/%.o $(TEST_SUPPORT:%.c=$(BUILD)/asan/%.o) \
-		$(filter-out %/main.o,$(CLI_SRCS:%.c=$(BUILD)/asan/%.o)) $(ASAN_LIB)
+		$(filter-out %/main.o,$(CLI_SRCS:%.c=$(BUILD)/asan/%.o)) \
+		$(HTTP_SRCS:%.c=$(BUILD)/asan/%.o) $(ASAN_LIB)
+	$(CC) $(ASAN_CFLAGS) -o $@ $^ $(LIBS) $(shell pkg-config --libs cmocka)
+
+# HTTP tests link the server's pieces.
+$(BUILD)/asan/tests/http/%: $(BUILD)/asan/tests/http/%.o $(TEST_SUPPORT:%.c=$(BUILD)/asan/%.o) \
+		$(HTTP_SRCS:%.c=$(BUILD)/asan/%.o) $(ASAN_LIB)
 	$(CC) $(ASAN_CFLAGS) -o $@ $^ $(LIBS) $(shell pkg-config --libs cmocka)
 
 # --- libFuzzer ---------------------------------------------------------------
@@ -160,8 +168,8 @@ fuzz: $(FUZZ_BINS)
 	@scripts/run-fuzz.sh explore $(FUZZ_SECONDS)
 
 format:
-	clang-format -i $(LIB_SRCS) $(CLI_SRCS) $(TEST_SRCS) $(TEST_SUPPORT) $(BENCH_SRCS) \
-		$(FUZZ_SRCS) $(HDRS)
+	clang-format -i $(LIB_SRCS) $(CLI_SRCS) $(HTTP_SRCS) $(TEST_SRCS) $(TEST_SUPPORT) \
+		$(BENCH_SRCS) $(FUZZ_SRCS) $(HDRS)
 
 compile_commands.json: Makefile
 	@scripts/compile-commands.sh "$(CC) $(CPPFLAGS) -Itests -Isrc $(REL_CFLAGS)" > $@

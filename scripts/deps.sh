@@ -10,8 +10,9 @@ set -euo pipefail
 PACKAGES=(
     # toolchain
     build-essential pkg-config clang libclang-rt-14-dev clang-format
-    # tests: JSON in shell checks, dropping privileges
-    jq util-linux
+    # tests: JSON in shell checks, dropping privileges, an HTTP client, a second Prometheus
+    # text parser (promtool itself, Debian `prometheus`, is ~100 MB: used when present)
+    jq util-linux curl python3-prometheus-client
     # base: JSON, hashing, tests
     libjansson-dev libssl-dev libcmocka-dev
     # storage: catalog (embedded and scale-out)

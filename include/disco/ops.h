@@ -20,6 +20,7 @@
 #ifndef DISCO_OPS_H
 #define DISCO_OPS_H
 
+#include "disco/apitoken.h"
 #include "disco/catalog.h"
 #include "disco/config.h"
 #include "disco/err.h"
@@ -47,6 +48,15 @@ const disco_config *disco_ctx_config(const disco_ctx *ctx);
 /* The principal acting (owner of what is created); defaults to cfg->user. */
 const char *disco_ctx_principal(const disco_ctx *ctx);
 void disco_ctx_set_principal(disco_ctx *ctx, const char *principal);
+
+/*
+ * The role of the principal (from its API token). DISCO_ROLE_NONE, the
+ * default, is local use: every resource is readable and writable, as the
+ * CLI always had it. Any other role makes resource ops enforce the ACLs
+ * of what they touch for the principal (access.h).
+ */
+void disco_ctx_set_role(disco_ctx *ctx, disco_role role);
+disco_role disco_ctx_role(const disco_ctx *ctx);
 
 /* Progress reports of handlers go to `p` (copied; NULL: none). */
 void disco_ctx_set_progress(disco_ctx *ctx, const disco_progress *p);
@@ -106,9 +116,19 @@ typedef struct disco_param {
 struct disco_op;
 typedef int (*disco_op_fn)(disco_ctx *ctx, const json_t *params, json_t **result, disco_status *st);
 
+/*
+ * Op flags. The role an interface requires before calling an op
+ * (disco_access_op_role() in access.h computes it):
+ *   DISCO_OP_ADMIN            admin
+ *   DISCO_OP_WRITES           writer or admin
+ *   neither                   reader, writer or admin
+ * The local CLI (no token, DISCO_ROLE_NONE) may call every op. Ops still
+ * check the ACL of each resource they touch against the context's role.
+ */
 enum {
     DISCO_OP_WRITES = 1u << 0, /* changes stored state */
     DISCO_OP_LONG = 1u << 1,   /* may take long: interfaces run it as a job */
+    DISCO_OP_ADMIN = 1u << 2,  /* administration (API tokens): admins only */
 };
 
 typedef struct disco_op {
@@ -171,5 +191,15 @@ int disco_ops_run(disco_ctx *ctx, const disco_op *op, const json_t *params, json
 
 /* The schema of every operation as JSON (name, summary, params with types). */
 json_t *disco_ops_describe(void);
+
+/*
+ * The HTTP API as an OpenAPI 3.1 document (openapi.c): POST
+ * /api/<group>/<verb> for every op with a request schema made from its
+ * params, the named aliases, the resource, object, job and health routes,
+ * and shared components (Error, Job, JobEvent, the bearer scheme).
+ * `server_url` goes into "servers" (NULL or "": "/", the serving host).
+ * Returns a new reference, or NULL when out of memory.
+ */
+json_t *disco_ops_openapi(const char *server_url);
 
 #endif

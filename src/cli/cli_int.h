@@ -25,6 +25,10 @@ void cli_render(FILE *out, const disco_op *op, const json_t *result);
 /* render_audio.c: audio analysis and mastering reports; 0 when `result` is neither. */
 int cli_render_audio(FILE *out, const json_t *result);
 
+/* serve.c: `disco serve [options]` (words after "serve"); returns an exit code. */
+int cli_serve(const disco_config *cfg, int argc, char **argv);
+void cli_help_serve(FILE *out);
+
 /* progress_bar.c: a bar on a terminal, nothing elsewhere. */
 typedef struct cli_bar {
     int fd;

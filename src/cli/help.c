@@ -45,6 +45,7 @@ void cli_help_top(FILE *out)
             *dot = ' ';
         fprintf(out, "  %-20s %s\n", words, all[i]->summary);
     }
+    fprintf(out, "  %-20s %s\n", "serve", "run the HTTP API server (see disco serve --help)");
     fprintf(out, "\nGlobal options:\n"
                  "  --data DIR         data folder (default ./disco-data; env DISCO_DATA)\n"
                  "  --config FILE      configuration file (env DISCO_CONFIG)\n"

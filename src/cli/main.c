@@ -174,6 +174,25 @@ static int unknown(const char *what, const char *word, const char *group)
     return CLI_USAGE;
 }
 
+/* `disco serve`: the configuration as for ops, then the server (serve.c). */
+static int serve(const cli_opts *o)
+{
+    disco_status st = {0};
+    disco_config cfg;
+    int rc;
+
+    if (o->help) {
+        cli_help_serve(stdout);
+        return CLI_OK;
+    }
+    rc = load_config(o, &cfg, &st);
+    if (rc != DISCO_OK) {
+        print_error(o, rc, &st);
+        return CLI_FAIL;
+    }
+    return cli_serve(&cfg, o->argc - 1, o->argv + 1);
+}
+
 static int dispatch(const cli_opts *o)
 {
     char name[128];
@@ -187,6 +206,8 @@ static int dispatch(const cli_opts *o)
         cli_help_top(stdout);
         return CLI_OK;
     }
+    if (strcmp(o->argv[0], "serve") == 0)
+        return serve(o);
     if ((op = disco_ops_find(o->argv[0])) != NULL) {
         if (o->help) {
             cli_help_op(stdout, op);

@@ -1,6 +1,6 @@
 /*
- * ctx.c - the context handlers run against: config, stores, principal,
- * progress and the streams behind the path "-".
+ * ctx.c - the context handlers run against: config, stores, principal and
+ * its role, progress and the streams behind the path "-".
  *
  * Stores open lazily, so `disco version` or a usage error never touches
  * the data folder.
@@ -16,6 +16,7 @@
 struct disco_ctx {
     disco_config cfg;
     char principal[128];
+    disco_role role;
     disco_progress progress;
     int has_progress;
     int in_fd, out_fd, wrote_output;
@@ -61,6 +62,16 @@ const char *disco_ctx_principal(const disco_ctx *ctx)
 void disco_ctx_set_principal(disco_ctx *ctx, const char *principal)
 {
     snprintf(ctx->principal, sizeof ctx->principal, "%s", principal ? principal : "");
+}
+
+void disco_ctx_set_role(disco_ctx *ctx, disco_role role)
+{
+    ctx->role = role;
+}
+
+disco_role disco_ctx_role(const disco_ctx *ctx)
+{
+    return ctx->role;
 }
 
 void disco_ctx_set_progress(disco_ctx *ctx, const disco_progress *p)

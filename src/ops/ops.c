@@ -22,7 +22,7 @@ static void build_table(void)
     static const disco_op *const groups[] = {
         disco__ops_misc,     disco__ops_resource, disco__ops_object, disco__ops_ts,
         disco__ops_analysis, disco__ops_monitor,  disco__ops_vec,      disco__ops_audio,
-        disco__ops_corpus,   disco__ops_music};
+        disco__ops_corpus,   disco__ops_music,    disco__ops_token};
     static const disco_op *all[256];
     size_t n = 0;
 

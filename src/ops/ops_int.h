@@ -19,6 +19,7 @@ extern const disco_op disco__ops_vec[];
 extern const disco_op disco__ops_audio[];
 extern const disco_op disco__ops_corpus[];
 extern const disco_op disco__ops_music[];
+extern const disco_op disco__ops_token[];
 
 #define MATCHERS_MAX 32
 

@@ -1,5 +1,6 @@
 /*
- * ops_misc.c - top-level operations: version, and the table's own schema.
+ * ops_misc.c - top-level operations: version, and the table's own schema (as
+ * JSON and as OpenAPI).
  */
 #include "ops_int.h"
 
@@ -26,7 +27,24 @@ static int op_describe(disco_ctx *ctx, const json_t *params, json_t **result, di
     return DISCO_OK;
 }
 
+static int op_openapi(disco_ctx *ctx, const json_t *params, json_t **result, disco_status *st)
+{
+    (void)ctx;
+    *result = disco_ops_openapi(disco__param_str(params, "server"));
+    if (!*result)
+        return disco_status_set(st, DISCO_ERR_NOMEM, NULL, "out of memory");
+    return DISCO_OK;
+}
+
 static const disco_param no_params[] = {{0}};
+
+static const disco_param openapi_params[] = {
+    {.name = "server",
+     .type = DISCO_P_STRING,
+     .def = "\"http://127.0.0.1:8080\"",
+     .help = "base URL of the server the document describes (\"/\": the host serving it)"},
+    {0},
+};
 
 const disco_op disco__ops_misc[] = {
     {.name = "version", .summary = "show the version", .params = no_params, .fn = op_version},
@@ -34,5 +52,13 @@ const disco_op disco__ops_misc[] = {
      .summary = "every operation with its parameter schema, as JSON",
      .params = no_params,
      .fn = op_describe},
+    {.name = "ops.openapi",
+     .summary = "the HTTP API as an OpenAPI 3.1 document (print it with --json)",
+     .help = "Every operation is POST /api/<group>/<verb>; the document is generated from the\n"
+             "operation table, as GET /api/openapi.json serves it.\n\n"
+             "  disco ops openapi --json > openapi.json\n"
+             "  disco ops openapi --server https://music.example.org --json",
+     .params = openapi_params,
+     .fn = op_openapi},
     {0},
 };

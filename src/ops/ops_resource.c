@@ -1,8 +1,13 @@
 /*
  * ops_resource.c - resource create|get|update|list|history|lineage|delete.
+ *
+ * When the context carries a role (a request with an API token), every op
+ * checks the ACL of what it touches for the context's principal (access.h):
+ * what it may not read does not exist for it (NOTFOUND, never PERM).
  */
 #include "ops_int.h"
 
+#include "disco/access.h"
 #include "disco/artefact.h"
 
 #include <string.h>
@@ -59,6 +64,31 @@ static int open_stores(disco_ctx *ctx, disco_catalog **cat, disco_objects **objs
     return rc;
 }
 
+/* The context's principal may `want` resource `id` (always so for local use). */
+static int guard(disco_ctx *ctx, disco_catalog *cat, const char *id, disco_access_want want,
+                 disco_status *st)
+{
+    return disco_access_check(cat, id, disco_ctx_principal(ctx), disco_ctx_role(ctx), want,
+                              "resource", "id", st);
+}
+
+/* Parents a write names must be readable: one that is not does not exist. */
+static int guard_parents(disco_ctx *ctx, disco_catalog *cat, const json_t *ids, disco_status *st)
+{
+    const char *me = disco_ctx_principal(ctx);
+    disco_role role = disco_ctx_role(ctx);
+    size_t i;
+    json_t *v;
+    int rc = DISCO_OK;
+
+    json_array_foreach (ids, i, v) {
+        if (rc == DISCO_OK)
+            rc = disco_access_check(cat, json_string_value(v), me, role, DISCO_ACCESS_READ,
+                                    "parent", "parents", st);
+    }
+    return rc;
+}
+
 static int op_create(disco_ctx *ctx, const json_t *params, json_t **result, disco_status *st)
 {
     disco_catalog *cat;
@@ -74,10 +104,14 @@ static int op_create(disco_ctx *ctx, const json_t *params, json_t **result, disc
         .acl = acl,
         .owner = disco_ctx_principal(ctx),
     };
-    int rc = payload_from_params(ctx, params, &pl, st);
+    int rc = disco_access_op_check(disco_ops_find("resource.create"), disco_ctx_role(ctx), st);
 
     if (rc == DISCO_OK)
+        rc = payload_from_params(ctx, params, &pl, st);
+    if (rc == DISCO_OK)
         rc = open_stores(ctx, &cat, &objs, st);
+    if (rc == DISCO_OK)
+        rc = guard_parents(ctx, cat, spec.parents, st);
     disco_resource_init(&r);
     if (rc == DISCO_OK)
         rc = disco_artefact_create(cat, objs, &spec, &pl, disco_ctx_progress(ctx), &r, st);
@@ -95,6 +129,8 @@ static int op_get(disco_ctx *ctx, const json_t *params, json_t **result, disco_s
     int rc = open_stores(ctx, &cat, NULL, st);
 
     disco_resource_init(&r);
+    if (rc == DISCO_OK)
+        rc = guard(ctx, cat, disco__param_str(params, "id"), DISCO_ACCESS_READ, st);
     if (rc == DISCO_OK)
         rc = disco_catalog_get(cat, disco__param_str(params, "id"),
                                disco__param_int(params, "version", 0), &r, st);
@@ -128,6 +164,13 @@ static int op_update(disco_ctx *ctx, const json_t *params, json_t **result, disc
                               "param 'remove_file': cannot be combined with 'file'");
     if (rc == DISCO_OK)
         rc = open_stores(ctx, &cat, &objs, st);
+    if (rc == DISCO_OK)
+        rc = guard(ctx, cat, disco__param_str(params, "id"),
+                   patch.acl ? DISCO_ACCESS_SHARE : DISCO_ACCESS_WRITE, st);
+    if (rc == DISCO_OK)
+        rc = guard_parents(ctx, cat, patch.parents, st);
+    if (rc == DISCO_OK)
+        rc = guard_parents(ctx, cat, patch.add_parents, st);
     disco_resource_init(&r);
     if (rc == DISCO_OK)
         rc = disco_artefact_update(cat, objs, disco__param_str(params, "id"), &patch, &pl,
@@ -152,6 +195,22 @@ static int list_result(disco_resource_list *l, json_t **result, disco_status *st
     return DISCO_OK;
 }
 
+/* With a role short of admin, a listing shows only what the principal may read. */
+static int list_visibility(disco_ctx *ctx, disco_resource_filter *f, disco_status *st)
+{
+    disco_role role = disco_ctx_role(ctx);
+    const char *me = disco_ctx_principal(ctx);
+
+    if (role == DISCO_ROLE_NONE || role == DISCO_ROLE_ADMIN)
+        return DISCO_OK;
+    if (f->visible_to && strcmp(f->visible_to, me) != 0)
+        return disco_status_set(st, DISCO_ERR_PERM, "visible_to",
+                                "param 'visible_to': only admins may list what another "
+                                "principal can see");
+    f->visible_to = me;
+    return DISCO_OK;
+}
+
 static int op_list(disco_ctx *ctx, const json_t *params, json_t **result, disco_status *st)
 {
     disco_catalog *cat;
@@ -167,8 +226,10 @@ static int op_list(disco_ctx *ctx, const json_t *params, json_t **result, disco_
         .after = disco__param_str(params, "after"),
         .limit = disco__param_int(params, "limit", 100),
     };
-    int rc = open_stores(ctx, &cat, NULL, st);
+    int rc = list_visibility(ctx, &f, st);
 
+    if (rc == DISCO_OK)
+        rc = open_stores(ctx, &cat, NULL, st);
     if (rc == DISCO_OK)
         rc = disco_catalog_list(cat, &f, &l, st);
     if (rc == DISCO_OK)
@@ -183,6 +244,8 @@ static int op_history(disco_ctx *ctx, const json_t *params, json_t **result, dis
     disco_resource_list l = {0};
     int rc = open_stores(ctx, &cat, NULL, st);
 
+    if (rc == DISCO_OK)
+        rc = guard(ctx, cat, disco__param_str(params, "id"), DISCO_ACCESS_READ, st);
     if (rc == DISCO_OK)
         rc = disco_catalog_history(cat, disco__param_str(params, "id"), &l, st);
     if (rc == DISCO_OK)
@@ -201,8 +264,13 @@ static int op_lineage(disco_ctx *ctx, const json_t *params, json_t **result, dis
     int rc = open_stores(ctx, &cat, NULL, st);
 
     if (rc == DISCO_OK)
+        rc = guard(ctx, cat, disco__param_str(params, "id"), DISCO_ACCESS_READ, st);
+    if (rc == DISCO_OK)
         rc = disco_catalog_lineage(cat, disco__param_str(params, "id"), dir,
                                    (int)disco__param_int(params, "depth", 10), result, st);
+    if (rc == DISCO_OK)
+        rc = disco_access_filter_lineage(cat, *result, disco_ctx_principal(ctx),
+                                         disco_ctx_role(ctx), st);
     return rc;
 }
 
@@ -213,6 +281,8 @@ static int op_delete(disco_ctx *ctx, const json_t *params, json_t **result, disc
     int rc = open_stores(ctx, &cat, NULL, st);
 
     disco_resource_init(&r);
+    if (rc == DISCO_OK)
+        rc = guard(ctx, cat, disco__param_str(params, "id"), DISCO_ACCESS_WRITE, st);
     if (rc == DISCO_OK)
         rc = disco_catalog_delete(cat, disco__param_str(params, "id"), &r, st);
     if (rc == DISCO_OK)

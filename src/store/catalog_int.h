@@ -20,6 +20,7 @@
 #ifndef DISCO_CATALOG_INT_H
 #define DISCO_CATALOG_INT_H
 
+#include "disco/apitoken.h"
 #include "disco/catalog.h"
 
 /* Deepest metadata accepted (an object alone is depth 1). */
@@ -59,6 +60,20 @@ typedef struct disco__catalog_ops {
     /* Leaves no batch open, even when it fails (it then rolls back). */
     int (*commit)(disco_catalog *c, disco_status *st);
     int (*rollback)(disco_catalog *c, disco_status *st);
+    /* API tokens (apitoken.c checks input and makes secrets and hashes).
+     * token_insert: EXISTS when a live token has t->name. token_find: the
+     * token whose stored hash is `hash` (revoked ones too) and that hash;
+     * NOTFOUND when none. token_revoke: NOTFOUND when no live token has that
+     * id or name. token_touch: sets last_used_ms. */
+    int (*token_insert)(disco_catalog *c, const disco_apitoken *t, const char *hash,
+                        disco_status *st);
+    int (*token_list)(disco_catalog *c, int include_revoked, disco_apitoken_list *out,
+                      disco_status *st);
+    int (*token_find)(disco_catalog *c, const char *hash, disco_apitoken *out,
+                      char stored[DISCO_SHA256_HEX_LEN + 1], disco_status *st);
+    int (*token_revoke)(disco_catalog *c, const char *name_or_id, int64_t now_ms,
+                        disco_apitoken *out, disco_status *st);
+    int (*token_touch)(disco_catalog *c, const char *id, int64_t now_ms, disco_status *st);
     void (*close)(disco_catalog *c);
 } disco__catalog_ops;
 

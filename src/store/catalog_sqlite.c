@@ -1,7 +1,7 @@
 /*
  * catalog_sqlite.c - the embedded catalog: one SQLite file in WAL mode.
  *
- * SCHEMA (version 1, kept in PRAGMA user_version)
+ * SCHEMA (version 2, kept in PRAGMA user_version; migrations[] below)
  *
  *   resources(rid INTEGER PK, id UNIQUE, type, created, modified, version,
  *             deleted, object, owner)
@@ -15,6 +15,10 @@
  *       the links of each resource's latest version, as rids
  *   tags(rid, key, value)   PK (rid, key), index (key, value)
  *       the tags of each resource's latest version
+ *   tokens(tid INTEGER PK, id UNIQUE, name, role, principal, hash UNIQUE,
+ *          created, last_used, revoked)          (version 2)
+ *       API tokens: the SHA-256 of each secret, never the secret; a name is
+ *       unique among live tokens (revoked = 0), by a partial unique index
  *
  * resources, parents and tags index the latest versions and are kept in
  * step with versions by every write (one transaction each, or a savepoint
@@ -64,8 +68,16 @@ static const char SCHEMA_V1[] =
     " PRIMARY KEY (rid, key)) WITHOUT ROWID;"
     "CREATE INDEX tags_by_value ON tags(key, value);";
 
+static const char SCHEMA_V2[] =
+    "CREATE TABLE tokens ("
+    " tid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, name TEXT NOT NULL,"
+    " role INTEGER NOT NULL, principal TEXT NOT NULL, hash TEXT NOT NULL UNIQUE,"
+    " created INTEGER NOT NULL, last_used INTEGER NOT NULL DEFAULT 0,"
+    " revoked INTEGER NOT NULL DEFAULT 0);"
+    "CREATE UNIQUE INDEX tokens_live_name ON tokens(name) WHERE revoked = 0;";
+
 /* migrations[i] takes a catalog from schema version i to i + 1. */
-static const char *const migrations[] = {SCHEMA_V1};
+static const char *const migrations[] = {SCHEMA_V1, SCHEMA_V2};
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 
 static const char *const TX_SQL[] = {
@@ -431,6 +443,11 @@ static const disco__catalog_ops sqlite_ops = {
     .begin = sqlite_begin,
     .commit = sqlite_commit,
     .rollback = sqlite_rollback,
+    .token_insert = disco__sqlite_token_insert,
+    .token_list = disco__sqlite_token_list,
+    .token_find = disco__sqlite_token_find,
+    .token_revoke = disco__sqlite_token_revoke,
+    .token_touch = disco__sqlite_token_touch,
     .close = sqlite_close,
 };
 

@@ -7,6 +7,7 @@
  *   catalog_sqlite_write.c    create, update, delete
  *   catalog_sqlite_query.c    list, foreach_object, stats
  *   catalog_sqlite_lineage.c  lineage graphs and the cycle check of updates
+ *   catalog_sqlite_tokens.c   API tokens
  */
 #ifndef DISCO_CATALOG_SQLITE_INT_H
 #define DISCO_CATALOG_SQLITE_INT_H
@@ -42,6 +43,13 @@ enum disco__sqlite_slot {
     DISCO__SQ_OBJECTS,
     DISCO__SQ_STATS_COUNTS,
     DISCO__SQ_STATS_TYPES,
+    DISCO__SQ_TOKEN_INSERT,
+    DISCO__SQ_TOKEN_LIST,
+    DISCO__SQ_TOKEN_FIND,
+    DISCO__SQ_TOKEN_BY_ID,
+    DISCO__SQ_TOKEN_BY_NAME,
+    DISCO__SQ_TOKEN_REVOKE,
+    DISCO__SQ_TOKEN_TOUCH,
     DISCO__SQ_COUNT
 };
 
@@ -124,5 +132,14 @@ int disco__sqlite_lineage(disco_catalog *c, const char *id, disco_lineage_dir di
 int disco__sqlite_foreach_object(disco_catalog *c, int (*fn)(void *user, const char *hash),
                                  void *user, disco_status *st);
 int disco__sqlite_stats(disco_catalog *c, json_t **out, disco_status *st);
+int disco__sqlite_token_insert(disco_catalog *c, const disco_apitoken *t, const char *hash,
+                               disco_status *st);
+int disco__sqlite_token_list(disco_catalog *c, int include_revoked, disco_apitoken_list *out,
+                             disco_status *st);
+int disco__sqlite_token_find(disco_catalog *c, const char *hash, disco_apitoken *out,
+                             char stored[DISCO_SHA256_HEX_LEN + 1], disco_status *st);
+int disco__sqlite_token_revoke(disco_catalog *c, const char *name_or_id, int64_t now_ms,
+                               disco_apitoken *out, disco_status *st);
+int disco__sqlite_token_touch(disco_catalog *c, const char *id, int64_t now_ms, disco_status *st);
 
 #endif

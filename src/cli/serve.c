@@ -1,0 +1,160 @@
+/*
+ * serve.c - `disco serve`: runs the HTTP API (http.h) over the data folder
+ * until SIGINT or SIGTERM.
+ */
+#include "cli_int.h"
+
+#include "disco/http.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+static disco_http *g_server; /* for the signal handler */
+
+static void on_stop_signal(int sig)
+{
+    (void)sig;
+    disco_http_interrupt(g_server);
+}
+
+void cli_help_serve(FILE *out)
+{
+    fprintf(out, "Usage: disco serve [options]\n\n"
+                 "Runs the HTTP API over the data folder until interrupted (Ctrl-C).\n\n"
+                 "Options:\n"
+                 "  --host <address>       address to listen on (default 127.0.0.1; without API\n"
+                 "                         tokens only loopback addresses are accepted)\n"
+                 "  --port <n>             port (default 8080; 0 picks a free one)\n"
+                 "  --threads <n>          request threads (default: one per CPU)\n"
+                 "  --max-body <bytes>     largest JSON request body (default 1048576)\n"
+                 "  --max-upload <bytes>   largest object upload (default 67108864)\n"
+                 "  --timeout <seconds>    close connections idle this long (default 60)\n"
+                 "  --static-dir <dir>     serve this folder under /ui/\n"
+                 "  --allow-local-paths    let requests name files on this machine (only for\n"
+                 "                         clients that may read and write them anyway)\n\n"
+                 "Routes: GET / lists them; every operation is POST /api/<group>/<verb>.\n");
+}
+
+static int parse_num(const char *opt, const char *text, long long min, long long max,
+                     long long *out)
+{
+    char *end;
+
+    errno = 0;
+    *out = strtoll(text, &end, 10);
+    if (!*text || *end || errno || *out < min || *out > max) {
+        fprintf(stderr, "disco: error: %s must be an integer in %lld..%lld, got \"%s\"\n", opt, min,
+                max, text);
+        return -1;
+    }
+    return 0;
+}
+
+/* Applies one "--name value" option to hc; -1 on a usage error. */
+static int apply_option(const char *name, const char *value, disco_http_config *hc)
+{
+    long long v = 0;
+    int rc = 0;
+
+    if (strcmp(name, "--host") == 0)
+        snprintf(hc->host, sizeof hc->host, "%s", value);
+    else if (strcmp(name, "--static-dir") == 0)
+        snprintf(hc->static_dir, sizeof hc->static_dir, "%s", value);
+    else if (strcmp(name, "--port") == 0 && (rc = parse_num(name, value, 0, 65535, &v)) == 0)
+        hc->port = (int)v;
+    else if (strcmp(name, "--threads") == 0 && (rc = parse_num(name, value, 0, 256, &v)) == 0)
+        hc->threads = (int)v;
+    else if (strcmp(name, "--max-body") == 0 &&
+             (rc = parse_num(name, value, 1, (long long)1 << 40, &v)) == 0)
+        hc->max_body = (size_t)v;
+    else if (strcmp(name, "--max-upload") == 0 &&
+             (rc = parse_num(name, value, 1, (long long)1 << 50, &v)) == 0)
+        hc->max_upload = (uint64_t)v;
+    else if (strcmp(name, "--timeout") == 0 && (rc = parse_num(name, value, 0, 86400, &v)) == 0)
+        hc->request_timeout_s = (int)v;
+    return rc;
+}
+
+static int is_valued(const char *name)
+{
+    static const char *const names[] = {"--host",       "--port",    "--threads",    "--max-body",
+                                        "--max-upload", "--timeout", "--static-dir", NULL};
+    for (int i = 0; names[i]; i++)
+        if (strcmp(name, names[i]) == 0)
+            return 1;
+    return 0;
+}
+
+static int parse_serve_args(int argc, char **argv, disco_http_config *hc)
+{
+    for (int i = 0; i < argc; i++) {
+        char name[64];
+        const char *eq = strchr(argv[i], '='), *value;
+        size_t n = eq ? (size_t)(eq - argv[i]) : strlen(argv[i]);
+
+        snprintf(name, sizeof name, "%.*s", (int)n, argv[i]);
+        if (strcmp(name, "--allow-local-paths") == 0 && !eq) {
+            hc->allow_local_paths = 1;
+            continue;
+        }
+        if (!is_valued(name)) {
+            fprintf(stderr, "disco: error: unknown option %s (see: disco serve --help)\n", name);
+            return -1;
+        }
+        value = eq ? eq + 1 : i + 1 < argc ? argv[++i] : NULL;
+        if (!value) {
+            fprintf(stderr, "disco: error: option %s needs a value\n", name);
+            return -1;
+        }
+        if (apply_option(name, value, hc) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+static void print_banner(const disco_http *srv, const disco_config *cfg,
+                         const disco_http_config *hc)
+{
+    printf("disco: serving %s (GET / lists the API)\n", disco_http_url(srv));
+    printf("disco: data folder %s\n", cfg->data_dir);
+    if (!hc->authenticate)
+        printf("disco: auth off: no API tokens, so only loopback clients can connect and act "
+               "as user '%s'\n",
+               cfg->user);
+    if (hc->allow_local_paths)
+        printf("disco: requests may name files on this machine (--allow-local-paths)\n");
+    printf("disco: press Ctrl-C to stop\n");
+    fflush(stdout);
+}
+
+int cli_serve(const disco_config *cfg, int argc, char **argv)
+{
+    disco_http_config hc = disco_http_config_default();
+    disco_status st = {0};
+    struct sigaction sa;
+    disco_http *srv;
+    int rc;
+
+    if (parse_serve_args(argc, argv, &hc) != 0)
+        return CLI_USAGE;
+    rc = disco_http_start(cfg, &hc, &srv, &st);
+    if (rc != DISCO_OK) {
+        fprintf(stderr, "disco: error: %s\n", disco_status_message(&st));
+        return rc == DISCO_ERR_INVAL ? CLI_USAGE : CLI_FAIL;
+    }
+    g_server = srv;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    print_banner(srv, cfg, &hc);
+    disco_http_wait(srv);
+    printf("disco: stopping\n");
+    fflush(stdout);
+    disco_http_stop(srv);
+    g_server = NULL;
+    return CLI_OK;
+}

@@ -1,0 +1,42 @@
+/*
+ * openapi_int.h - the pieces of the OpenAPI document shared by openapi.c
+ * (operation paths made from the table), openapi_routes.c (the fixed
+ * routes and error responses) and openapi_schemas.c (the components).
+ */
+#ifndef DISCO_OPENAPI_INT_H
+#define DISCO_OPENAPI_INT_H
+
+#include "ops_int.h"
+
+/* "#/components/<kind>/<name>" as a {"$ref": ...} object. */
+json_t *disco__openapi_ref(const char *kind, const char *name);
+
+/*
+ * The JSON Schema of one parameter: type, enum, bounds, default and its help
+ * as description. `in_query`: as a URL query argument, where lists are
+ * comma-separated text and objects JSON text.
+ */
+json_t *disco__openapi_param_schema(const disco_param *p, int in_query);
+
+/*
+ * Query parameters (OpenAPI Parameter objects) for every parameter of `op`
+ * except those named in `skip` (NULL-terminated, may be NULL).
+ */
+json_t *disco__openapi_query_params(const disco_op *op, const char *const *skip);
+
+/*
+ * Adds the shared error responses to `responses`: one entry per status in
+ * `statuses` (a 0-terminated list), each a $ref to components/responses.
+ */
+void disco__openapi_errors(json_t *responses, const unsigned *statuses);
+
+/* The shared error responses (components/responses), each with the Error schema. */
+json_t *disco__openapi_error_responses(void);
+
+/* Adds the routes that are not "POST an op" (resources, objects, jobs, health) to `paths`. */
+int disco__openapi_routes(json_t *paths);
+
+/* The components object: schemas, responses, parameters, securitySchemes. */
+json_t *disco__openapi_components(void);
+
+#endif
