@@ -11,7 +11,8 @@
  *
  * Environment: BENCH_MUSIC_MODEL (models/music.bin), BENCH_MUSIC_CORPUS
  * (build/model-data/corpus/main, as `make model` leaves it), BENCH_MUSIC_N
- * (50). Without a model or a corpus it says so and stops.
+ * (50), BENCH_MUSIC_TEMPERATURE (1.0) and BENCH_MUSIC_TOP_P (0.95, as
+ * `disco music sample`). Without a model or a corpus it says so and stops.
  */
 #include "disco/corpus.h"
 #include "disco/midi_metrics.h"
@@ -116,6 +117,8 @@ static int sample_metrics(const char *model, size_t n, acc *a)
         size_t len = 0;
         c.seed = i + 1;
         c.bars = 16;
+        c.temperature = atof(env_or("BENCH_MUSIC_TEMPERATURE", "1.0"));
+        c.top_p = atof(env_or("BENCH_MUSIC_TOP_P", "0.95"));
         if (disco_sampler_generate(lm, &c, &toks, &len, NULL, &st) == DISCO_OK) {
             add(a, toks, len);
             tokens += len;
@@ -123,8 +126,10 @@ static int sample_metrics(const char *model, size_t n, acc *a)
         free(toks);
     }
     double secs = now() - t0;
-    printf("sampling: %zu pieces, %zu tokens in %.2f s: %.0f tokens/s on one core (goal >= 2000)\n",
-           n, tokens, secs, (double)tokens / secs);
+    printf("sampling: %zu pieces of 16 bars, %zu tokens in %.2f s: %.0f tokens/s on one core "
+           "(goal >= 2000); temperature %s, top-p %s\n",
+           n, tokens, secs, (double)tokens / secs, env_or("BENCH_MUSIC_TEMPERATURE", "1.0"),
+           env_or("BENCH_MUSIC_TOP_P", "0.95"));
     lm->vt->free(lm);
     disco_tf_free(tf);
     return 0;
