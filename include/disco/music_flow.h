@@ -23,7 +23,9 @@
 
 typedef struct disco_train_opts {
     const char *corpus_dir; /* holds train.tok and valid.tok (required) */
-    const char *out;        /* checkpoint path (required); "<out>.opt" keeps the AdamW state */
+    const char *out;        /* weights written here (required); "<out>.resume" holds the
+                               weights and AdamW state of the last evaluation until the run
+                               completes, for resume */
     disco_tf_config model;  /* disco_tf_config_default() */
     size_t batch;           /* windows per step, 16 */
     size_t seq;             /* tokens per window, model.ctx */
@@ -37,7 +39,8 @@ typedef struct disco_train_opts {
     size_t eval_tokens;     /* validation tokens scored at each evaluation, 60000 */
     int ngram_order;        /* baseline order, 5; 0 skips the baseline */
     const char *run;        /* run id (tag run=<id>); NULL: "music-<time>" */
-    int resume;             /* continue from `out` (weights, AdamW state, step) */
+    int resume;             /* continue from "<out>.resume" (weights, AdamW state, step) */
+    int keep_best;          /* `out` gets the weights of the best validation, 1 */
     int store;              /* register the model as a resource (payload: the checkpoint) */
     const char *corpus;     /* corpus name (tag corpus=NAME) for the lineage, "main" */
     const char *owner;
@@ -48,8 +51,9 @@ disco_train_opts disco_train_opts_default(void);
 
 /*
  * Trains. Result: {"run", "steps", "tokens", "seconds", "tokens_per_s",
- * "train_loss", "val_nll", "ngram": {"order", "val_nll"} , "beats_ngram",
- * "checkpoint", "params", "model" (resource id or null)}. The run's loss,
+ * "train_loss", "val_nll" (of the weights in `out`: the best evaluation with
+ * keep_best), "best_step", "last_val_nll", "ngram": {"order", "val_nll"},
+ * "beats_ngram", "checkpoint", "params", "model" (resource id or null)}. The run's loss,
  * val_loss, learning_rate, grad_norm, tokens_per_s and step series go to the
  * tsdb tagged run=<id>, so `disco model analyze-training --run <id>` reads
  * them. Errors of the token files, the model, the stores; CANCELLED when

@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 typedef struct trainer {
     const disco_train_opts *o;
@@ -32,6 +33,9 @@ typedef struct trainer {
     disco_tf *tf;
     disco_ngram *ngram;
     double ngram_nll, val_nll, last_loss;
+    double best_val;    /* lowest validation NLL so far (INFINITY before the first) */
+    uint64_t best_step; /* its step */
+    char resume[4200];  /* <out>.resume: weights and AdamW state of the last evaluation */
     uint64_t rng, tokens;
     int64_t last_ts;
     char run[64];
@@ -52,6 +56,7 @@ disco_train_opts disco_train_opts_default(void)
         .eval_tokens = 60000,
         .ngram_order = 5,
         .corpus = "main",
+        .keep_best = 1,
     };
     o.seq = o.model.ctx;
     return o;
@@ -89,7 +94,7 @@ static int load_data(trainer *t, disco_status *st)
 static int make_model(trainer *t, disco_status *st)
 {
     const disco_train_opts *o = t->o;
-    int rc = o->resume ? disco_tf_load(o->out, &t->tf, st) : disco_tf_new(&o->model, &t->tf, st);
+    int rc = o->resume ? disco_tf_load(t->resume, &t->tf, st) : disco_tf_new(&o->model, &t->tf, st);
     if (!rc && o->seq > disco_tf_config_get(t->tf)->ctx)
         rc = disco_status_set(st, DISCO_ERR_INVAL, "seq", "seq %zu is longer than the context %u",
                               o->seq, disco_tf_config_get(t->tf)->ctx);
@@ -178,6 +183,10 @@ static int log_step(trainer *t, disco_catalog *cat, disco_tsdb *db, uint64_t ste
     return log_points(t, cat, db, names, v, 5, st);
 }
 
+/*
+ * Validates, logs, keeps the state to resume from, and (with keep_best) writes
+ * the weights to `out` whenever they are the best so far.
+ */
 static int evaluate(trainer *t, disco_catalog *cat, disco_tsdb *db, uint64_t step, disco_status *st)
 {
     static const char *const names[] = {"step", "val_loss"};
@@ -186,7 +195,13 @@ static int evaluate(trainer *t, disco_catalog *cat, disco_tsdb *db, uint64_t ste
     if (!rc)
         rc = log_points(t, cat, db, names, v, 2, st);
     if (!rc)
-        rc = disco_tf_save(t->tf, t->o->out, 1, st);
+        rc = disco_tf_save(t->tf, t->resume, 1, st);
+    if (!rc && t->val_nll < t->best_val) {
+        t->best_val = t->val_nll;
+        t->best_step = step;
+        if (t->o->keep_best)
+            rc = disco_tf_save(t->tf, t->o->out, 0, st);
+    }
     return rc;
 }
 
@@ -294,14 +309,20 @@ static json_t *num(double v)
     return isfinite(v) ? json_real(round(v * 10000) / 10000) : json_null();
 }
 
+/* The validation NLL of the weights written to `out`. */
+static double shipped_nll(const trainer *t)
+{
+    return t->o->keep_best ? t->best_val : t->val_nll;
+}
+
 static json_t *result_json(const trainer *t, double secs)
 {
     return json_pack("{s:s, s:I, s:I, s:f, s:o, s:o, s:{s:i, s:o}, s:b, s:s, s:I, s:n}", "run",
                      t->run, "steps", (json_int_t)disco_tf_steps(t->tf), "tokens",
                      (json_int_t)t->tokens, "seconds", secs, "train_loss", num(t->last_loss),
-                     "val_nll", num(t->val_nll), "ngram", "order", t->ngram ? t->o->ngram_order : 0,
-                     "val_nll", num(t->ngram_nll), "beats_ngram",
-                     t->ngram && t->val_nll < t->ngram_nll, "checkpoint", t->o->out, "params",
+                     "val_nll", num(shipped_nll(t)), "ngram", "order",
+                     t->ngram ? t->o->ngram_order : 0, "val_nll", num(t->ngram_nll), "beats_ngram",
+                     t->ngram && shipped_nll(t) < t->ngram_nll, "checkpoint", t->o->out, "params",
                      (json_int_t)disco_tf_param_count(t->tf), "model");
 }
 
@@ -317,13 +338,19 @@ static void trainer_release(trainer *t)
 int disco_music_train(disco_catalog *cat, disco_objects *objs, disco_tsdb *tsdb,
                       const disco_train_opts *o, json_t **result, disco_status *st)
 {
-    trainer t = {.o = o, .rng = o->seed, .val_nll = NAN, .ngram_nll = NAN, .last_loss = NAN};
+    trainer t = {.o = o,
+                 .rng = o->seed,
+                 .val_nll = NAN,
+                 .ngram_nll = NAN,
+                 .last_loss = NAN,
+                 .best_val = INFINITY};
     double secs = 0;
     *result = NULL;
     if (o->run)
         snprintf(t.run, sizeof t.run, "%s", o->run);
     else
         snprintf(t.run, sizeof t.run, "music-%lld", (long long)disco_time_now_ms());
+    snprintf(t.resume, sizeof t.resume, "%s.resume", o->out);
     int rc = load_data(&t, st);
     if (!rc)
         rc = make_model(&t, st);
@@ -331,10 +358,13 @@ int disco_music_train(disco_catalog *cat, disco_objects *objs, disco_tsdb *tsdb,
         rc = build_ngram(&t, st);
     if (!rc)
         rc = run_steps(&t, cat, tsdb, &secs, st);
-    if (!rc)
+    if (!rc && !o->keep_best)
         rc = disco_tf_save(t.tf, o->out, 0, st);
     if (!rc) {
         json_t *res = result_json(&t, secs);
+        unlink(t.resume); /* the run is complete: nothing to resume */
+        json_object_set_new(res, "best_step", json_integer((json_int_t)t.best_step));
+        json_object_set_new(res, "last_val_nll", num(t.val_nll));
         json_object_set_new(res, "tokens_per_s",
                             json_real(secs > 0 ? (double)t.tokens / secs : 0.0));
         rc = o->store && cat ? register_model(&t, cat, objs, res, st) : DISCO_OK;

@@ -57,6 +57,7 @@ static int op_train(disco_ctx *ctx, const json_t *params, json_t **result, disco
     o.run = disco__param_str(params, "run");
     o.resume = disco__param_bool(params, "resume", 0);
     o.store = disco__param_bool(params, "store", 1);
+    o.keep_best = disco__param_bool(params, "keep_best", 1);
     o.owner = disco_ctx_principal(ctx);
     o.progress = disco_ctx_progress(ctx);
     o.corpus_dir = disco__param_str(params, "corpus_dir");
@@ -370,7 +371,13 @@ static const disco_param train_params[] = {
     P_INT("eval_every", 1, 1000000, "250", "steps between validations and checkpoints"),
     P_INT("eval_tokens", 2, 100000000, "60000", "validation tokens scored each time"),
     P_INT("ngram_order", 0, 8, "5", "Kneser-Ney baseline order (0: skip)"),
-    {.name = "resume", .type = DISCO_P_BOOL, .help = "continue from the checkpoint"},
+    {.name = "resume",
+     .type = DISCO_P_BOOL,
+     .help = "continue an interrupted run from <output>.resume"},
+    {.name = "keep_best",
+     .type = DISCO_P_BOOL,
+     .def = "true",
+     .help = "write the weights of the best validation (early stopping), not the last"},
     {.name = "store", .type = DISCO_P_BOOL, .def = "true", .help = "register the model"},
     {0},
 };

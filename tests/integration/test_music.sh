@@ -34,6 +34,10 @@ expect_eq "validation NLL measured" "yes" "$(jqo 'if (.val_nll | type) == "numbe
 expect_eq "n-gram baseline measured" "3" "$(jqo .ngram.order)"
 MODEL=$(jqo .model)
 [[ -s "$T/tiny.bin" ]] && pass "checkpoint written" || fail "checkpoint written"
+[[ ! -e "$T/tiny.bin.resume" ]] && pass "no resume state after a complete run" ||
+    fail "no resume state after a complete run"
+expect_eq "the best evaluation is shipped" "yes" \
+    "$(jqo 'if (.best_step == 15 or .best_step == 30) and .val_nll <= .last_val_nll then "yes" else . end')"
 d resource get "$MODEL" --json
 expect_eq "model hangs under the corpus" "corpus" \
     "$(jq -r '.parent_resources[0]' <<<"$OUT" | xargs -I{} "$DISCO" resource get {} --json | jq -r .resource_type)"
