@@ -9,14 +9,16 @@
 #
 #   scripts/make-model.sh DISCO DATA [extra music-train flags...]
 #
-# DATA holds the catalog, the corpus and the run's metrics, so
-# `disco --data DATA model analyze-training --run music-v1` shows the curves.
+# DATA (scratch, made afresh each time) holds the catalog, the corpus and the
+# run's metrics, so `disco --data DATA model analyze-training --run music-v1`
+# shows the curves.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 disco=$1
 data=$2
 shift 2
 
+rm -rf "$data"
 src=$(scripts/fetch-corpus.sh | tail -n 1)
 echo "make-model: corpus sources in $src" >&2
 "$disco" --data "$data" corpus build --source "$src" --json >"$data.corpus.json"
