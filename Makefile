@@ -1,7 +1,8 @@
 # Disco-Musica - one GNU Makefile (pkg-config for every library).
 #
 #   make            release build: build/release/disco
-#   make run        install what is missing, build, run the main job
+#   make run        install what is missing, build, serve the API on ./disco-data
+#                   (seeded with a demo on its first start; scripts/demo.sh)
 #   make test       install what is missing, build under ASan+UBSan, run every test
 #   make bench      benchmarks (release build)
 #   make model      rebuild models/music.bin from scratch (corpus + training)

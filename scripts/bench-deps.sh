@@ -3,10 +3,11 @@
 # needed to build, run or test): Debian's statsmodels for the time-series
 # analytics, Fashion-MNIST for vector search, aubio-tools and ffmpeg (and
 # Node.js for essentia.js, which run-bench.sh fetches from npm) for the audio
-# analysis and mastering. Idempotent, like deps.sh.
+# analysis and mastering, wrk and nginx for the HTTP server (nginx only runs
+# as a user process from bench_http.sh's own config). Idempotent, like deps.sh.
 set -euo pipefail
 PACKAGES=(python3-statsmodels python3-scipy python3-numpy dataset-fashion-mnist libhnswlib-dev g++
-    aubio-tools ffmpeg)
+    aubio-tools ffmpeg wrk nginx-light)
 missing=()
 for p in "${PACKAGES[@]}"; do
     status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)

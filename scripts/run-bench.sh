@@ -29,3 +29,11 @@ for bin in "$B"/release/bench/bench_*; do
     "$bin"
     echo
 done
+
+# Benchmarks that drive the `disco` binary (the HTTP server against nginx).
+for script in bench/bench_*.sh; do
+    [[ -x "$script" ]] || continue
+    echo "== $(basename "$script" .sh)"
+    "$script" "$B/release/disco"
+    echo
+done

@@ -77,6 +77,37 @@ int disco_ctx_catalog(disco_ctx *ctx, disco_catalog **out, disco_status *st);
 int disco_ctx_objects(disco_ctx *ctx, disco_objects **out, disco_status *st);
 int disco_ctx_tsdb(disco_ctx *ctx, disco_tsdb **out, disco_status *st);
 
+/*
+ * Gives the context an already open time-series store, which
+ * disco_ctx_tsdb() then returns instead of opening its own. A tsdb allows
+ * one open handle per data folder, so a process serving many contexts at
+ * once (the HTTP server, its jobs) opens it once and shares it: a
+ * disco_tsdb handle is thread-safe (tsdb.h), so no further locking is
+ * needed. `db` is borrowed: disco_ctx_free() does not close it, and it must
+ * outlive the context. A store the context had opened itself is closed
+ * first; NULL returns the context to opening its own on first use.
+ */
+void disco_ctx_share_tsdb(disco_ctx *ctx, disco_tsdb *db);
+
+/*
+ * Vector collections kept open for every context of a process (the HTTP
+ * server): a collection allows one open handle at a time (its LOCK file),
+ * and a handle may be used by many threads at once (vindex.h), so each
+ * collection is opened on its first use through a sharing context and stays
+ * open until the pool is freed (its log is then snapshotted as on close).
+ * While it is open, other processes get BUSY for it. Thread-safe.
+ */
+typedef struct disco_vec_pool disco_vec_pool;
+
+/* An empty pool. NOMEM. */
+int disco_vec_pool_new(disco_vec_pool **out, disco_status *st);
+
+/* Closes every collection in it. No context may still use it. NULL is a no-op. */
+void disco_vec_pool_free(disco_vec_pool *pool);
+
+/* The vec ops of `ctx` take their collections from `pool` (borrowed; NULL: open their own). */
+void disco_ctx_share_vectors(disco_ctx *ctx, disco_vec_pool *pool);
+
 /* ---- schema ------------------------------------------------------------- */
 
 typedef enum disco_ptype {

@@ -7,66 +7,21 @@
  *   JSON body / query args / path  ->  raw params
  *   refuse server paths unless allowed, check the token's role
  *   disco_ops_validate()  ->  400 with the field on any error
- *   a fresh disco_ctx (principal of the token)  ->  disco_ops_run()
+ *   a long op (DISCO_OP_LONG)  ->  a job (jobs_api.c): 202
+ *   else a fresh disco_ctx (principal of the token)  ->  disco_ops_run()
  *   200 with the result, or the error with its mapped status
  */
 #include "http_int.h"
 
 #include "disco/access.h"
+#include "disco/id.h"
 #include "disco/json.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 /* ---- who is asking ------------------------------------------------------- */
-
-static const char *bearer_of(struct MHD_Connection *c)
-{
-    const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
-
-    if (!h || strncasecmp(h, "Bearer ", 7) != 0)
-        return "";
-    for (h += 7; *h == ' '; h++)
-        ;
-    return h;
-}
-
-int disco__http_authenticate(http_req *rq, http_reply *r)
-{
-    const disco_http_config *hc = &rq->srv->hc;
-    disco_status st = {0};
-    const char *bearer;
-    int rc;
-
-    snprintf(rq->principal, sizeof rq->principal, "%s", rq->srv->cfg.user);
-    rq->role = DISCO_ROLE_NONE;
-    if (!hc->authenticate || !rq->rt.is_api)
-        return 0;
-    bearer = bearer_of(rq->conn);
-    if (!*bearer) {
-        disco__http_fail(r, MHD_HTTP_UNAUTHORIZED, DISCO_ERR_PERM, "token",
-                         "this server needs an API token: send 'Authorization: Bearer <token>'");
-        r->www_auth = "Bearer realm=\"disco\"";
-        return -1;
-    }
-    rc = hc->authenticate(hc->auth_user, bearer, rq->principal, sizeof rq->principal, &rq->role,
-                          &st);
-    if (rc == DISCO_ERR_PERM || rc == DISCO_ERR_INVAL) {
-        disco__http_error(r, rc, &st);
-        r->status = MHD_HTTP_UNAUTHORIZED;
-        r->www_auth = "Bearer realm=\"disco\", error=\"invalid_token\"";
-        return -1;
-    }
-    if (rc == DISCO_OK && rq->role < DISCO_ROLE_READER)
-        rc = disco_status_set(&st, DISCO_ERR_PERM, "token", "the token has no role");
-    if (rc != DISCO_OK) {
-        disco__http_error(r, rc, &st);
-        return -1;
-    }
-    return 0;
-}
 
 int disco__http_role_allows(const http_req *rq, const disco_op *op, http_reply *r)
 {
@@ -91,6 +46,7 @@ disco_ctx *disco__http_ctx(http_req *rq, http_reply *r)
     }
     disco_ctx_set_principal(ctx, rq->principal);
     disco_ctx_set_role(ctx, (disco_role)rq->role);
+    disco__http_share(rq->srv, ctx);
     return ctx;
 }
 
@@ -167,13 +123,29 @@ static json_t *body_params(http_req *rq, http_reply *r)
     return raw;
 }
 
-/* Server files are named by PATH params and by "@FILE" JSON values. */
+/* Text params that take "a file or the id of a resource" (audio input, reference, model). */
+static int file_or_id(const disco_param *p)
+{
+    static const char *const names[] = {"input", "reference", "model"};
+
+    for (size_t i = 0; p->type == DISCO_P_STRING && i < sizeof names / sizeof names[0]; i++)
+        if (strcmp(p->name, names[i]) == 0)
+            return 1;
+    return 0;
+}
+
+/*
+ * Server files are named by PATH params, by "@FILE" JSON values, and by
+ * file-or-id params holding anything but a resource id.
+ */
 static int names_server_file(const disco_param *p, const json_t *v)
 {
     const char *s = json_string_value(v);
 
     if (p->type == DISCO_P_PATH)
         return !json_is_null(v);
+    if (file_or_id(p))
+        return s && !disco_id_valid(s);
     return (p->type == DISCO_P_OBJECT || p->type == DISCO_P_JSON) && s && s[0] == '@';
 }
 
@@ -192,6 +164,9 @@ static int paths_allowed(const http_req *rq, const disco_op *op, const json_t *r
                          p->type == DISCO_P_PATH
                              ? "param '%s': names a file on the server, which HTTP clients may "
                                "not do; upload content with PUT /api/objects"
+                         : file_or_id(p)
+                             ? "param '%s': over HTTP this must be the id of a resource, not a "
+                               "file on the server"
                              : "param '%s': \"@FILE\" reads a file on the server, which HTTP "
                                "clients may not do; send the JSON value itself",
                          p->name);
@@ -201,17 +176,6 @@ static int paths_allowed(const http_req *rq, const disco_op *op, const json_t *r
 }
 
 /* ---- running an op ----------------------------------------------------------- */
-
-/* Takes a slot for a long op; 0 when all are busy. */
-static int long_op_enter(disco_http *srv)
-{
-    int n = atomic_fetch_add(&srv->long_ops, 1);
-
-    if (n < srv->max_long_ops)
-        return 1;
-    atomic_fetch_sub(&srv->long_ops, 1);
-    return 0;
-}
 
 static int validate(const disco_op *op, const json_t *raw, json_t **params, http_reply *r)
 {
@@ -232,30 +196,24 @@ static void run_op(http_req *rq, const disco_op *op, const json_t *raw, http_rep
     json_t *params = NULL, *result = NULL;
     disco_status st = {0};
     disco_ctx *ctx = NULL;
-    int rc, slot = 0;
+    int rc;
 
     if (!disco__http_role_allows(rq, op, r) || !paths_allowed(rq, op, raw, r) ||
         !validate(op, raw, &params, r))
         return;
-    if ((op->flags & DISCO_OP_LONG) && !(slot = long_op_enter(rq->srv))) {
-        disco__http_fail(r, MHD_HTTP_TOO_MANY_REQUESTS, DISCO_ERR_LIMIT, NULL,
-                         "%d long operations are running already; retry later",
-                         rq->srv->max_long_ops);
-        r->retry_after = 5;
+    if (op->flags & DISCO_OP_LONG) {
+        disco__http_job_submit(rq, op, params, r);
         goto release_params;
     }
     ctx = disco__http_ctx(rq, r);
     if (!ctx)
-        goto release_slot;
+        goto release_params;
     rc = disco_ops_run(ctx, op, params, &result, &st);
     if (rc == DISCO_OK)
         disco__http_ok(r, MHD_HTTP_OK, result);
     else
         disco__http_error(r, rc, &st);
     disco_ctx_free(ctx);
-release_slot:
-    if (slot)
-        atomic_fetch_sub(&rq->srv->long_ops, 1);
 release_params:
     json_decref(params);
 }
@@ -264,6 +222,13 @@ static void post_op(http_req *rq, http_reply *r)
 {
     json_t *raw;
 
+    if (rq->method != HTTP_POST) { /* a listing op read with GET */
+        raw = query_params(rq, r);
+        if (raw)
+            run_op(rq, rq->rt.op, raw, r);
+        json_decref(raw);
+        return;
+    }
     if (has_query(rq)) {
         disco__http_fail(r, MHD_HTTP_BAD_REQUEST, DISCO_ERR_INVAL, NULL,
                          "POST %s takes its parameters in the JSON body, not the query string",

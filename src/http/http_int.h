@@ -8,24 +8,41 @@
  *   patch.c        PATCH /api/resources/{id}: merge patch -> resource.update
  *   objects_api.c  streamed object upload and download (ETag, Range)
  *   pages.c        the index page and static files under /ui/
+ *   guard.c        who is asking: bearer tokens, the rate limit, /metrics access
+ *   services.c     what runs beside the requests: jobs, the shared tsdb, start/stop
+ *   jobs_api.c     long ops as jobs (202, Prefer: wait), /api/jobs routes
+ *   watch.c        threads that follow a job: event streams (SSE), Prefer: wait
+ *   metrics.c      /metrics: request counts and latencies, jobs, store sizes
+ *   selfmon.c      the server's own figures into the tsdb, and alert checks
  *
  * A request's life (MHD calls the access handler repeatedly):
  *
  *   first call        route, authenticate, check declared size -> maybe reply now
  *   body chunks       appended to rq->body (JSON) or written to an upload pipe
- *   last call         run the route's handler, queue its reply
- *   completed         free the request; abort an unfinished upload
+ *   last call         run the route's handler, queue its reply (or suspend
+ *                     the connection while a watch thread waits for a job)
+ *   resumed           called again: answer from what the watch saw
+ *   completed         count it in the metrics, free the request; abort an
+ *                     unfinished upload
  */
 #ifndef DISCO_HTTP_INT_H
 #define DISCO_HTTP_INT_H
 
 #include "disco/http.h"
+#include "disco/jobs.h"
 #include "disco/ops.h"
+#include "disco/ratelimit.h"
 
 #include <jansson.h>
 #include <microhttpd.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <sys/socket.h>
+
+typedef struct http_metrics http_metrics; /* metrics.c */
+typedef struct http_monitor http_monitor; /* selfmon.c */
+typedef struct http_watch http_watch;     /* watch.c */
 
 struct disco_http {
     disco_config cfg;
@@ -35,10 +52,22 @@ struct disco_http {
     int port;
     unsigned threads;
     int max_long_ops;
-    atomic_int long_ops; /* long ops running now */
     char url[300];
-    char *index_html; /* the page at "/", made once */
+    char instance[280]; /* "host:port", the tag of the server's own series */
+    char *index_html;   /* the page at "/", made once */
     size_t index_len;
+    disco_jobs *jobs;
+    disco_ratelimit *rl; /* NULL: no rate limit */
+    http_metrics *metrics;
+    http_monitor *mon;        /* NULL: no self-monitoring */
+    disco_tsdb *_Atomic tsdb; /* shared with every context; NULL until open */
+    disco_vec_pool *vecs;     /* vector collections, shared likewise */
+    pthread_mutex_t tsdb_mu;  /* one attempt to open it at a time */
+    int64_t tsdb_tried_ms;    /* the last attempt (guarded by tsdb_mu) */
+    pthread_mutex_t watch_mu; /* guards watchers */
+    pthread_cond_t watch_cv;  /* signalled when a watch thread ends */
+    int watchers;             /* watch threads alive */
+    int locks_ready;          /* the mutexes above are initialised */
 };
 
 /* Methods as bits, so a route can list the ones it allows. */
@@ -66,6 +95,10 @@ typedef enum http_route_kind {
     ROUTE_RESOURCE_LINEAGE,  /* GET /api/resources/<arg>/lineage */
     ROUTE_OBJECTS,           /* PUT /api/objects */
     ROUTE_OBJECT,            /* GET|HEAD /api/objects/<arg> */
+    ROUTE_JOBS,              /* GET /api/jobs */
+    ROUTE_JOB,               /* GET|DELETE /api/jobs/<arg> */
+    ROUTE_JOB_EVENTS,        /* GET /api/jobs/<arg>/events */
+    ROUTE_METRICS,           /* GET /metrics */
 } http_route_kind;
 
 typedef struct http_route {
@@ -88,6 +121,8 @@ typedef struct http_reply {
     int retry_after;      /* seconds; 0 for none */
     const char *www_auth; /* WWW-Authenticate value, or NULL */
     int immutable;        /* content-addressed: cache forever */
+    char applied[24];     /* Preference-Applied value; "" for none */
+    int suspended;        /* no reply now: the connection waits for a job */
 } http_reply;
 
 typedef struct http_upload http_upload;
@@ -106,7 +141,10 @@ typedef struct http_req {
     http_upload *up;   /* PUT /api/objects in progress */
     unsigned status;   /* what was answered, for the log */
     uint64_t t0_ns;
-    char what[96]; /* "GET /healthz" for the log */
+    char what[96];              /* "GET /healthz" for the log */
+    http_watch *watch;          /* Prefer: wait in progress (the connection is suspended) */
+    char job[DISCO_ID_LEN + 1]; /* the job it waits for */
+    int slow; /* waits on purpose (streams, Prefer: wait): not in latency figures */
 } http_req;
 
 /* ---- route.c ---- */
@@ -115,6 +153,10 @@ unsigned disco__http_method(const char *name);
 void disco__http_route(const char *path, http_route *rt);
 /* "GET, HEAD, OPTIONS" for a set of methods. */
 void disco__http_allow_text(unsigned methods, char *buf, size_t size);
+/* "GET" for one method bit, "OTHER" for none. */
+const char *disco__http_method_name(unsigned method);
+/* The route's pattern for metrics: "/api/resources/{id}", "/api/ts/write", ... */
+void disco__http_route_pattern(const http_route *rt, char *buf, size_t size);
 
 /* ---- reply.c ---- */
 /* The status for a disco_err code. */
@@ -130,15 +172,80 @@ void disco__http_ok(http_reply *r, unsigned status, json_t *body);
 enum MHD_Result disco__http_send(struct MHD_Connection *c, http_reply *r);
 void disco__http_reply_release(http_reply *r);
 
+/* ---- guard.c ---- */
+/* 1 for 127.0.0.0/8, ::1 and ::ffff:127.0.0.0/104. */
+int disco__http_is_loopback(const struct sockaddr *sa);
+/*
+ * Who is asking and may they: the bearer token when tokens are on (for
+ * /api/, and /metrics from other hosts), then the rate limit. Sets
+ * rq->principal and rq->role; on refusal sets a 401/429/5xx reply and
+ * returns -1.
+ */
+int disco__http_guard(http_req *rq, http_reply *r);
+
 /* ---- api.c ---- */
-/* Checks the bearer token when tokens are on; replies 401/403/5xx and returns -1 on failure. */
-int disco__http_authenticate(http_req *rq, http_reply *r);
 /* Handles ROUTE_OP, ROUTE_RESOURCE*, ROUTE_HEALTH and ROUTE_READY once the body is in. */
 void disco__http_api(http_req *rq, http_reply *r);
 /* 1 when the request's role may call `op`, else a 403 reply and 0. */
 int disco__http_role_allows(const http_req *rq, const disco_op *op, http_reply *r);
 /* A context for the request (principal and role set), or an error reply and NULL. */
 disco_ctx *disco__http_ctx(http_req *rq, http_reply *r);
+
+/* ---- services.c ---- */
+/* Rate limiter, metrics, the shared tsdb, job workers and the monitor. */
+int disco__http_services_start(disco_http *srv, disco_status *st);
+/* Before the daemon stops: ends the monitor, the jobs and every watch thread. */
+void disco__http_services_quiesce(disco_http *srv);
+/* After the daemon stopped: frees what services_start made. */
+void disco__http_services_free(disco_http *srv);
+/* The shared tsdb, or NULL (then tries to open it, at most every few seconds). */
+disco_tsdb *disco__http_tsdb(disco_http *srv);
+/* Gives a request's or job's context the stores the server shares. */
+void disco__http_share(disco_http *srv, disco_ctx *ctx);
+/* The disco_err named `name` ("INVAL"), or DISCO_ERR_INTERNAL. */
+int disco__http_err_code(const char *name);
+
+/* ---- jobs_api.c ---- */
+/* Queues a long op (params validated; borrowed) and sets the 202, or waits (Prefer: wait). */
+void disco__http_job_submit(http_req *rq, const disco_op *op, const json_t *params, http_reply *r);
+/* The reply to a request resumed after Prefer: wait. */
+void disco__http_job_waited(http_req *rq, http_reply *r);
+/* ROUTE_JOBS, ROUTE_JOB and ROUTE_JOB_EVENTS. */
+void disco__http_jobs(http_req *rq, http_reply *r);
+
+/* ---- watch.c ---- */
+/* An event stream of job rq->rt.arg after event `after`: a raw reply, or an error. */
+void disco__http_job_events(http_req *rq, uint64_t after, http_reply *r);
+/*
+ * Waits up to `wait_s` seconds for job `id` to end on a thread of its own
+ * and suspends rq's connection meanwhile (rq->watch, r->suspended); the
+ * thread resumes it. 0, or -1 when no thread is free: answer at once.
+ */
+int disco__http_watch_wait(http_req *rq, const char *id, int wait_s, http_reply *r);
+/* Drops the request's hold on its watch (on completion). */
+void disco__http_watch_release(http_watch *w);
+/* Waits until every watch thread has ended (after the jobs shut down). */
+void disco__http_watchers_drain(disco_http *srv);
+
+/* ---- metrics.c ---- */
+int disco__http_metrics_new(disco_http *srv, http_metrics **out, disco_status *st);
+void disco__http_metrics_free(http_metrics *m);
+/* Counts a finished request (status, route, method) and its duration. */
+void disco__http_metrics_observe(disco_http *srv, const http_req *rq, double seconds);
+/* A disco_jobs_done_fn; `user` is the server. */
+void disco__http_metrics_job_done(void *user, const char *op, disco_job_state state, double queue_s,
+                                  double run_s);
+/* Adds n points written to the tsdb by `source`. */
+void disco__http_metrics_tsdb_written(http_metrics *m, const char *source, double n);
+/* Requests, 5xx answers and the 95th percentile latency (ms) since the last call. */
+void disco__http_metrics_window(http_metrics *m, uint64_t *requests, uint64_t *errors,
+                                double *p95_ms);
+/* GET /metrics. */
+void disco__http_metrics_page(http_req *rq, http_reply *r);
+
+/* ---- selfmon.c ---- */
+int disco__http_monitor_start(disco_http *srv, disco_status *st);
+void disco__http_monitor_stop(disco_http *srv);
 
 /* ---- patch.c ---- */
 /*

@@ -22,6 +22,7 @@ unsigned disco__http_status(int rc)
         return MHD_HTTP_NOT_FOUND;
     case DISCO_ERR_EXISTS:
     case DISCO_ERR_CONFLICT:
+    case DISCO_ERR_CANCELLED:
         return MHD_HTTP_CONFLICT;
     case DISCO_ERR_PERM:
         return MHD_HTTP_FORBIDDEN;
@@ -143,6 +144,8 @@ static void add_headers(struct MHD_Response *resp, const http_reply *r)
     }
     if (r->www_auth)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, r->www_auth);
+    if (r->applied[0])
+        MHD_add_response_header(resp, "Preference-Applied", r->applied);
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL,
                             r->immutable ? "public, max-age=31536000, immutable" : "no-store");
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");

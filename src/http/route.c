@@ -2,6 +2,9 @@
  * route.c - from a URL path to a route: the fixed routes, the named
  * aliases, and one POST route per operation of the table
  * ("resource.create" <-> /api/resource/create, "version" <-> /api/version).
+ * Listing ops that are also read with GET and query arguments are named
+ * in `gettable`. Each route has a pattern ("/api/jobs/{id}") that names it
+ * in the metrics, so their label values stay few.
  */
 #include "http_int.h"
 
@@ -25,12 +28,23 @@ static const struct {
     {"search/similar", "vec.search"},
 };
 
+/* Ops also routed for GET (their params as query arguments). */
+static const char *const gettable[] = {"monitor.alerts"};
+
 unsigned disco__http_method(const char *name)
 {
     for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++)
         if (strcmp(name, methods[i].name) == 0)
             return methods[i].bit;
     return 0;
+}
+
+const char *disco__http_method_name(unsigned method)
+{
+    for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++)
+        if (method == methods[i].bit)
+            return methods[i].name;
+    return "OTHER";
 }
 
 void disco__http_allow_text(unsigned allowed, char *buf, size_t size)
@@ -96,6 +110,36 @@ static void route_objects(const char *rest, http_route *rt)
     set(rt, ROUTE_OBJECT, HTTP_GET | HTTP_HEAD);
 }
 
+/* jobs, jobs/{id}, jobs/{id}/events */
+static void route_jobs(const char *rest, http_route *rt)
+{
+    size_t n;
+
+    if (*rest == '\0') {
+        set(rt, ROUTE_JOBS, HTTP_GET | HTTP_HEAD);
+        return;
+    }
+    if (*rest++ != '/' || (n = take_segment(rest, rt)) == 0)
+        return;
+    rest += n;
+    if (*rest == '\0')
+        set(rt, ROUTE_JOB, HTTP_GET | HTTP_HEAD | HTTP_DELETE);
+    else if (strcmp(rest, "/events") == 0)
+        set(rt, ROUTE_JOB_EVENTS, HTTP_GET);
+}
+
+static void set_op(http_route *rt, const disco_op *op)
+{
+    unsigned m = HTTP_POST;
+
+    rt->op = op;
+    for (size_t i = 0; op && i < sizeof gettable / sizeof gettable[0]; i++)
+        if (strcmp(op->name, gettable[i]) == 0)
+            m |= HTTP_GET | HTTP_HEAD;
+    if (op)
+        set(rt, ROUTE_OP, m);
+}
+
 /* "group/verb" -> op "group.verb"; "word" -> op "word". */
 static void route_op(const char *rest, http_route *rt)
 {
@@ -109,9 +153,7 @@ static void route_op(const char *rest, http_route *rt)
     snprintf(name, sizeof name, "%s", rest);
     if (slash)
         name[slash - rest] = '.';
-    rt->op = disco_ops_find(name);
-    if (rt->op)
-        set(rt, ROUTE_OP, HTTP_POST);
+    set_op(rt, disco_ops_find(name));
 }
 
 static void route_api(const char *rest, http_route *rt)
@@ -119,9 +161,7 @@ static void route_api(const char *rest, http_route *rt)
     rt->is_api = 1;
     for (size_t i = 0; i < sizeof aliases / sizeof aliases[0]; i++)
         if (strcmp(rest, aliases[i].path) == 0) {
-            rt->op = disco_ops_find(aliases[i].op);
-            if (rt->op)
-                set(rt, ROUTE_OP, HTTP_POST);
+            set_op(rt, disco_ops_find(aliases[i].op));
             return;
         }
     if (strcmp(rest, "openapi.json") == 0) {
@@ -131,6 +171,8 @@ static void route_api(const char *rest, http_route *rt)
         route_resources(rest + 9, rt);
     } else if (strncmp(rest, "objects", 7) == 0 && (rest[7] == '\0' || rest[7] == '/')) {
         route_objects(rest + 7, rt);
+    } else if (strncmp(rest, "jobs", 4) == 0 && (rest[4] == '\0' || rest[4] == '/')) {
+        route_jobs(rest + 4, rt);
     } else {
         route_op(rest, rt);
     }
@@ -146,6 +188,8 @@ void disco__http_route(const char *path, http_route *rt)
         set(rt, ROUTE_HEALTH, HTTP_GET | HTTP_HEAD);
     } else if (strcmp(path, "/readyz") == 0) {
         set(rt, ROUTE_READY, HTTP_GET | HTTP_HEAD);
+    } else if (strcmp(path, "/metrics") == 0) {
+        set(rt, ROUTE_METRICS, HTTP_GET | HTTP_HEAD);
     } else if (strcmp(path, "/ui") == 0 || strncmp(path, "/ui/", 4) == 0) {
         const char *file = path[3] ? path + 4 : "";
         if (strlen(file) < sizeof rt->arg) {
@@ -155,4 +199,37 @@ void disco__http_route(const char *path, http_route *rt)
     } else if (strncmp(path, "/api/", 5) == 0) {
         route_api(path + 5, rt);
     }
+}
+
+void disco__http_route_pattern(const http_route *rt, char *buf, size_t size)
+{
+    static const char *const fixed[] = {
+        [ROUTE_NONE] = "unmatched",
+        [ROUTE_INDEX] = "/",
+        [ROUTE_HEALTH] = "/healthz",
+        [ROUTE_READY] = "/readyz",
+        [ROUTE_OPENAPI] = "/api/openapi.json",
+        [ROUTE_UI] = "/ui/{file}",
+        [ROUTE_OP] = NULL,
+        [ROUTE_RESOURCES] = "/api/resources",
+        [ROUTE_RESOURCE] = "/api/resources/{id}",
+        [ROUTE_RESOURCE_VERSIONS] = "/api/resources/{id}/versions",
+        [ROUTE_RESOURCE_LINEAGE] = "/api/resources/{id}/lineage",
+        [ROUTE_OBJECTS] = "/api/objects",
+        [ROUTE_OBJECT] = "/api/objects/{hash}",
+        [ROUTE_JOBS] = "/api/jobs",
+        [ROUTE_JOB] = "/api/jobs/{id}",
+        [ROUTE_JOB_EVENTS] = "/api/jobs/{id}/events",
+        [ROUTE_METRICS] = "/metrics",
+    };
+    size_t i = (size_t)rt->kind;
+
+    if (rt->kind == ROUTE_OP && rt->op) {
+        snprintf(buf, size, "/api/%s", rt->op->name);
+        for (char *dot = strchr(buf, '.'); dot; dot = strchr(dot, '.'))
+            *dot = '/';
+        return;
+    }
+    snprintf(buf, size, "%s",
+             i < sizeof fixed / sizeof fixed[0] && fixed[i] ? fixed[i] : "unmatched");
 }

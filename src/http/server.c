@@ -68,28 +68,20 @@ static int check_config(const disco_http_config *hc, disco_status *st)
     if (hc->max_body == 0 || hc->max_upload == 0)
         return disco_status_set(st, DISCO_ERR_INVAL, "max_body",
                                 "body and upload limits must be above 0 bytes");
-    if (hc->request_timeout_s < 0 || hc->max_long_ops < 0)
+    if (hc->request_timeout_s < 0 || hc->max_long_ops < 0 || hc->max_jobs_queued < 0)
         return disco_status_set(st, DISCO_ERR_INVAL, "request_timeout_s",
-                                "timeout and long-op limit must not be negative");
+                                "timeout and job limits must not be negative");
+    if (!(hc->rate >= 0 && hc->rate <= 1e9) || !(hc->burst >= 0 && hc->burst <= 1e9))
+        return disco_status_set(st, DISCO_ERR_INVAL, "rate",
+                                "rate %g and burst %g must be in 0..1e9", hc->rate, hc->burst);
+    if (hc->monitor_interval_s < 0 || hc->monitor_interval_s > 86400)
+        return disco_status_set(st, DISCO_ERR_INVAL, "monitor_interval_s",
+                                "monitor interval %d s out of range 0..86400",
+                                hc->monitor_interval_s);
     if (hc->static_dir[0] && (stat(hc->static_dir, &sb) != 0 || !S_ISDIR(sb.st_mode)))
         return disco_status_set(st, DISCO_ERR_INVAL, "static_dir",
                                 "static folder %s is not a folder", hc->static_dir);
     return DISCO_OK;
-}
-
-static int is_loopback(const struct sockaddr *sa)
-{
-    if (sa->sa_family == AF_INET) {
-        const struct sockaddr_in *in = (const struct sockaddr_in *)(const void *)sa;
-        return (ntohl(in->sin_addr.s_addr) >> 24) == 127;
-    }
-    if (sa->sa_family == AF_INET6) {
-        const struct in6_addr *a = &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
-        static const unsigned char mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-        return IN6_IS_ADDR_LOOPBACK(a) ||
-               (memcmp(a->s6_addr, mapped, 12) == 0 && a->s6_addr[12] == 127);
-    }
-    return 0;
 }
 
 /* Binds and listens on one resolved address; the socket or -1 with errno set. */
@@ -110,7 +102,7 @@ static int bind_one(const struct addrinfo *ai)
     return -1;
 }
 
-/* Fills srv->port and srv->url from the bound socket. */
+/* Fills srv->port, srv->url and srv->instance from the bound socket. */
 static void describe_socket(disco_http *srv, int fd)
 {
     struct sockaddr_storage ss;
@@ -123,6 +115,7 @@ static void describe_socket(disco_http *srv, int fd)
     srv->port = atoi(port);
     snprintf(srv->url, sizeof srv->url,
              ss.ss_family == AF_INET6 ? "http://[%s]:%s" : "http://%s:%s", host, port);
+    snprintf(srv->instance, sizeof srv->instance, "%s", srv->url + 7);
 }
 
 static int open_listener(disco_http *srv, int *fd_out, int *v6, disco_status *st)
@@ -141,10 +134,11 @@ static int open_listener(disco_http *srv, int *fd_out, int *v6, disco_status *st
         return disco_status_set(st, DISCO_ERR_INVAL, "host", "cannot resolve host '%s': %s",
                                 hc->host, gai_strerror(e));
     for (ai = res; ai && fd < 0; ai = ai->ai_next) {
-        if (!hc->authenticate && !is_loopback(ai->ai_addr)) {
+        if (!hc->authenticate && !disco__http_is_loopback(ai->ai_addr)) {
             rc = disco_status_set(st, DISCO_ERR_PERM, "host",
                                   "refusing to listen on %s without API tokens (no "
-                                  "authentication is configured; use 127.0.0.1 or ::1)",
+                                  "authentication is configured; use 127.0.0.1 or ::1, or "
+                                  "create a token: disco token create --name me --role admin)",
                                   hc->host);
             break;
         }
@@ -167,6 +161,8 @@ static int open_listener(disco_http *srv, int *fd_out, int *v6, disco_status *st
 
 static enum MHD_Result respond(http_req *rq, http_reply *r)
 {
+    if (r->suspended) /* a watch thread resumes the connection, then we answer */
+        return MHD_YES;
     rq->status = r->status ? r->status : MHD_HTTP_INTERNAL_SERVER_ERROR;
     r->status = rq->status;
     return disco__http_send(rq->conn, r);
@@ -207,7 +203,7 @@ static int check_headers(http_req *rq, const char *url, http_reply *r)
         disco__http_fail(r, MHD_HTTP_METHOD_NOT_ALLOWED, DISCO_ERR_USAGE, NULL,
                          "%s: method not allowed; %s takes %s", rq->what, url, allow);
         r->allow = rq->rt.methods;
-    } else if (disco__http_authenticate(rq, r) != 0) {
+    } else if (disco__http_guard(rq, r) != 0) {
         return -1;
     } else if (declared_length(rq->conn) > limit) {
         disco__http_fail(r, MHD_HTTP_CONTENT_TOO_LARGE, DISCO_ERR_LIMIT, NULL,
@@ -291,6 +287,10 @@ static enum MHD_Result finish(http_req *rq)
 {
     http_reply r = {0};
 
+    if (rq->watch) { /* resumed after Prefer: wait */
+        disco__http_job_waited(rq, &r);
+        return respond(rq, &r);
+    }
     if (rq->overflow) {
         disco__http_fail(&r, MHD_HTTP_CONTENT_TOO_LARGE, DISCO_ERR_LIMIT, NULL,
                          "request body is over the limit of %llu bytes",
@@ -315,6 +315,14 @@ static enum MHD_Result finish(http_req *rq)
         break;
     case ROUTE_OBJECT:
         disco__http_object_get(rq, &r);
+        break;
+    case ROUTE_METRICS:
+        disco__http_metrics_page(rq, &r);
+        break;
+    case ROUTE_JOBS:
+    case ROUTE_JOB:
+    case ROUTE_JOB_EVENTS:
+        disco__http_jobs(rq, &r);
         break;
     default:
         disco__http_api(rq, &r);
@@ -357,7 +365,11 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
         return;
     if (rq->up)
         disco__http_upload_abort(rq);
+    if (rq->watch)
+        disco__http_watch_release(rq->watch);
     ms = (double)(now_ns() - rq->t0_ns) / 1e6;
+    if (rq->status)
+        disco__http_metrics_observe(rq->srv, rq, ms / 1e3);
     if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
         DISCO_LOG_INFO("http: %s ended early after %.1f ms and %llu bytes of body (%s)", rq->what,
                        ms, (unsigned long long)rq->received,
@@ -397,7 +409,8 @@ static unsigned pick_threads(const disco_http_config *hc, const disco_config *cf
 
 static int start_mhd(disco_http *srv, int fd, int v6, disco_status *st)
 {
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
+                     MHD_ALLOW_SUSPEND_RESUME;
 
     if (v6)
         flags |= MHD_USE_IPv6;
@@ -439,7 +452,9 @@ int disco_http_start(const disco_config *cfg, const disco_http_config *hc, disco
         rc = disco_status_set(st, DISCO_ERR_NOMEM, NULL, "out of memory or descriptors");
     if (rc == DISCO_OK)
         rc = open_listener(srv, &fd, &v6, st);
-    if (rc == DISCO_OK && (rc = start_mhd(srv, fd, v6, st)) != DISCO_OK)
+    if (rc == DISCO_OK && (rc = disco__http_services_start(srv, st)) != DISCO_OK)
+        close(fd);
+    else if (rc == DISCO_OK && (rc = start_mhd(srv, fd, v6, st)) != DISCO_OK)
         close(fd);
     if (rc != DISCO_OK) {
         disco_http_stop(srv);
@@ -481,8 +496,10 @@ void disco_http_stop(disco_http *srv)
 {
     if (!srv)
         return;
+    disco__http_services_quiesce(srv);
     if (srv->mhd)
         MHD_stop_daemon(srv->mhd);
+    disco__http_services_free(srv);
     if (srv->wake[0] >= 0)
         close(srv->wake[0]);
     if (srv->wake[1] >= 0)

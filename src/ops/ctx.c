@@ -3,7 +3,9 @@
  * its role, progress and the streams behind the path "-".
  *
  * Stores open lazily, so `disco version` or a usage error never touches
- * the data folder.
+ * the data folder. A server shares one open tsdb among its contexts
+ * (disco_ctx_share_tsdb), and open vector collections (a disco_vec_pool,
+ * vecpool.c): both allow one handle per folder.
  */
 #include "ops_int.h"
 
@@ -23,6 +25,8 @@ struct disco_ctx {
     disco_catalog *catalog;
     disco_objects *objects;
     disco_tsdb *tsdb;
+    int tsdb_shared;          /* tsdb is borrowed (disco_ctx_share_tsdb) */
+    disco_vec_pool *vec_pool; /* borrowed; NULL: collections opened per op */
 };
 
 int disco_ctx_new(const disco_config *cfg, disco_ctx **out, disco_status *st)
@@ -45,7 +49,8 @@ void disco_ctx_free(disco_ctx *ctx)
         return;
     disco_catalog_close(ctx->catalog);
     disco_objects_close(ctx->objects);
-    disco_tsdb_close(ctx->tsdb);
+    if (!ctx->tsdb_shared)
+        disco_tsdb_close(ctx->tsdb);
     free(ctx);
 }
 
@@ -193,8 +198,25 @@ int disco_ctx_tsdb(disco_ctx *ctx, disco_tsdb **out, disco_status *st)
     return DISCO_OK;
 }
 
-int disco__ctx_data_path(disco_ctx *ctx, const char *sub, char *buf, size_t size,
-                         disco_status *st)
+void disco_ctx_share_tsdb(disco_ctx *ctx, disco_tsdb *db)
+{
+    if (!ctx->tsdb_shared)
+        disco_tsdb_close(ctx->tsdb);
+    ctx->tsdb = db;
+    ctx->tsdb_shared = db != NULL;
+}
+
+void disco_ctx_share_vectors(disco_ctx *ctx, disco_vec_pool *pool)
+{
+    ctx->vec_pool = pool;
+}
+
+disco_vec_pool *disco__ctx_vec_pool(const disco_ctx *ctx)
+{
+    return ctx->vec_pool;
+}
+
+int disco__ctx_data_path(disco_ctx *ctx, const char *sub, char *buf, size_t size, disco_status *st)
 {
     int rc = ensure_data_dir(ctx, st);
 

@@ -1,7 +1,8 @@
 /*
  * openapi_routes.c - the parts of the OpenAPI document that are not
  * "POST an op": the REST routes over resources, objects and jobs, health,
- * readiness and metrics, and the error responses they share. The routes
+ * readiness and metrics, GET on the listing ops the server also routes for
+ * GET, and the error responses they share. The routes
  * are the server's (http.h); where a route stands for an op, its query
  * parameters still come from that op's schema. Schemas are in
  * openapi_schemas.c.
@@ -21,7 +22,7 @@ static const struct {
     {404, "NotFound", "no such route, resource, object or job (NOTFOUND)"},
     {409, "Conflict", "conflicts with the current state, e.g. a stale version (EXISTS, CONFLICT)"},
     {413, "TooLarge", "the request body is larger than the server accepts (LIMIT)"},
-    {429, "TooMany", "too many long operations at once; retry later"},
+    {429, "TooMany", "too many requests from this principal; see Retry-After"},
     {503, "Unavailable", "the server is busy or its job queue is full; see Retry-After (BUSY)"},
 };
 
@@ -267,16 +268,29 @@ static json_t *events_params(void)
 static int job_paths(json_t *paths)
 {
     static const unsigned e_cancel[] = {401, 403, 404, 409, 0};
-    json_t *one = item("JobIdPath"), *events = item("JobIdPath");
-    int bad = put(one, "get",
-                  oper("jobs_get", "a job: state, progress, then result or error", NULL, NULL,
-                       json_resp("200", "the job", "Job", E_READ)));
+    static const unsigned e_list[] = {401, 0};
+    json_t *list = item(NULL), *one = item("JobIdPath"), *events = item("JobIdPath");
+    int bad = put(list, "get",
+                  oper("jobs_list",
+                       "the caller's jobs, newest first (admins see every job): {items, count}",
+                       NULL, NULL,
+                       resp("200", "the jobs, without their results", "application/json",
+                            json_pack("{s:s}", "type", "object"), e_list)));
 
+    bad |= put(one, "get",
+               oper("jobs_get", "a job: state, progress, then result or error", NULL, NULL,
+                    json_resp("200", "the job", "Job", E_READ)));
+
+    json_t *cancel = json_resp("200", "cancelled: the job after the request", "Job", e_cancel);
+    bad |= put(cancel, "202",
+               json_pack("{s:s, s:{s:{s:o}}}", "description",
+                         "a running job asked to stop (at its next progress report)", "content",
+                         "application/json", "schema", disco__openapi_ref("schemas", "Job")));
     bad |= put(one, "delete",
                oper("jobs_cancel",
                     "cancels a job: a queued one at once, a running one at its next progress "
                     "report; 409 when it has already finished",
-                    NULL, NULL, json_resp("200", "the job after the request", "Job", e_cancel)));
+                    NULL, NULL, cancel));
     bad |= put(events, "get",
                oper("jobs_events",
                     "the job's events as server-sent events: `id: <seq>`, `event: state` or "
@@ -285,6 +299,7 @@ static int job_paths(json_t *paths)
                     events_params(), NULL,
                     resp("200", "an event stream", "text/event-stream",
                          json_pack("{s:s}", "type", "string"), E_READ)));
+    bad |= put(paths, "/api/jobs", list);
     bad |= put(paths, "/api/jobs/{id}", one);
     bad |= put(paths, "/api/jobs/{id}/events", events);
     return bad ? DISCO_ERR_NOMEM : DISCO_OK;
@@ -318,6 +333,22 @@ static int service_paths(json_t *paths)
     return bad ? DISCO_ERR_NOMEM : DISCO_OK;
 }
 
+/* GET on the listing ops the server also routes for GET (their params as query args). */
+static int listing_gets(json_t *paths)
+{
+    json_t *it = json_object_get(paths, "/api/monitor/alerts");
+
+    if (!it)
+        return DISCO_OK;
+    return put(it, "get",
+               oper("monitor_alerts_get", "alerts raised by alert rules (monitor.alerts)",
+                    query_of("monitor.alerts", NULL), NULL,
+                    resp("200", "{items, count}", "application/json",
+                         json_pack("{s:s}", "type", "object"), E_READ)))
+               ? DISCO_ERR_NOMEM
+               : DISCO_OK;
+}
+
 int disco__openapi_routes(json_t *paths)
 {
     int rc = resource_paths(paths);
@@ -328,5 +359,7 @@ int disco__openapi_routes(json_t *paths)
         rc = job_paths(paths);
     if (rc == DISCO_OK)
         rc = service_paths(paths);
+    if (rc == DISCO_OK)
+        rc = listing_gets(paths);
     return rc;
 }

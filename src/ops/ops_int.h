@@ -52,8 +52,20 @@ int disco__read_input(disco_ctx *ctx, const char *param, const char *path, size_
                       size_t *len, disco_status *st);
 
 /* <data>/<sub>, created (with the data folder) when missing (ctx.c). */
-int disco__ctx_data_path(disco_ctx *ctx, const char *sub, char *buf, size_t size,
-                         disco_status *st);
+int disco__ctx_data_path(disco_ctx *ctx, const char *sub, char *buf, size_t size, disco_status *st);
+
+/* The vector pool the context shares (ctx.c), or NULL. */
+disco_vec_pool *disco__ctx_vec_pool(const disco_ctx *ctx);
+
+/*
+ * Collection `name` under `root` for an op (vecpool.c): from the context's
+ * pool when it shares one, else opened for this op. Give it back with
+ * disco__ctx_vindex_done(), which closes only what was opened for the op.
+ */
+struct disco_vindex;
+int disco__ctx_vindex(disco_ctx *ctx, const char *root, const char *name, struct disco_vindex **v,
+                      disco_status *st);
+void disco__ctx_vindex_done(disco_ctx *ctx, struct disco_vindex *v);
 
 /* A resource result for a handler: disco_resource_to_json(), checked. */
 int disco__resource_result(const disco_resource *r, json_t **result, disco_status *st);

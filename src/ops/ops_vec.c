@@ -5,6 +5,9 @@
  * Upsert input: JSON ({"vectors": [{"id", "values", "metadata"?, "namespace"?}]}
  * or a bare list of such items) or a NumPy .npy array of float32/float64
  * rows with ids from --ids FILE (one per line) or --id-prefix (prefix + row).
+ *
+ * Collections come from disco__ctx_vindex(): opened for the op, or kept open
+ * in the context's shared pool (the server's; vecpool.c).
  */
 #include "ops_int.h"
 
@@ -29,7 +32,8 @@ static int open_coll(disco_ctx *ctx, const json_t *params, disco_vindex **v, dis
     char root[DISCO_CONFIG_STR_MAX + 16];
     int rc = vec_root(ctx, root, sizeof root, st);
 
-    return rc == DISCO_OK ? disco_vindex_open(root, disco__param_str(params, "name"), v, st) : rc;
+    return rc == DISCO_OK ? disco__ctx_vindex(ctx, root, disco__param_str(params, "name"), v, st)
+                          : rc;
 }
 
 /* ---- create ------------------------------------------------------------------ */
@@ -49,10 +53,10 @@ static int op_create(disco_ctx *ctx, const json_t *params, json_t **result, disc
     if (rc == DISCO_OK)
         rc = disco_vindex_create(root, disco__param_str(params, "name"), &cfg, st);
     if (rc == DISCO_OK)
-        rc = disco_vindex_open(root, disco__param_str(params, "name"), &v, st);
+        rc = disco__ctx_vindex(ctx, root, disco__param_str(params, "name"), &v, st);
     if (rc == DISCO_OK)
         rc = disco_vindex_stats(v, result, st);
-    disco_vindex_close(v);
+    disco__ctx_vindex_done(ctx, v);
     return rc;
 }
 
@@ -199,7 +203,7 @@ static int op_upsert(disco_ctx *ctx, const json_t *params, json_t **result, disc
                             (json_int_t)ins, "replaced", (json_int_t)rep);
     free(text);
     input_release(&in);
-    disco_vindex_close(v);
+    disco__ctx_vindex_done(ctx, v);
     return rc;
 }
 
@@ -229,7 +233,7 @@ static int op_fetch(disco_ctx *ctx, const json_t *params, json_t **result, disco
         *result =
             json_pack("{s:o, s:I}", "items", items, "count", (json_int_t)json_array_size(items));
     free(ids);
-    disco_vindex_close(v);
+    disco__ctx_vindex_done(ctx, v);
     return rc;
 }
 
@@ -269,7 +273,7 @@ static int op_delete(disco_ctx *ctx, const json_t *params, json_t **result, disc
         *result = json_pack("{s:I}", "deleted", (json_int_t)deleted);
     free(ids);
     disco_vfilter_free(f);
-    disco_vindex_close(v);
+    disco__ctx_vindex_done(ctx, v);
     return rc;
 }
 
@@ -292,7 +296,7 @@ static int op_stats(disco_ctx *ctx, const json_t *params, json_t **result, disco
     rc = open_coll(ctx, params, &v, st);
     if (rc == DISCO_OK)
         rc = disco_vindex_stats(v, result, st);
-    disco_vindex_close(v);
+    disco__ctx_vindex_done(ctx, v);
     return rc;
 }
 
@@ -425,7 +429,7 @@ static int op_search(disco_ctx *ctx, const json_t *params, json_t **result, disc
         rc = add_facets(params, *result, st);
     free(q);
     disco_vfilter_free(f);
-    disco_vindex_close(v);
+    disco__ctx_vindex_done(ctx, v);
     return rc;
 }
 
@@ -498,7 +502,7 @@ static int op_batch(disco_ctx *ctx, const json_t *params, json_t **result, disco
         rc = disco_vindex_search_batch(v, b.qs, b.n, 0, result, st);
     free(text);
     batch_release(&b);
-    disco_vindex_close(v);
+    disco__ctx_vindex_done(ctx, v);
     return rc;
 }
 
@@ -562,7 +566,7 @@ static int op_cluster(disco_ctx *ctx, const json_t *params, json_t **result, dis
     json_decref(res);
     free(q);
     disco_vfilter_free(f);
-    disco_vindex_close(v);
+    disco__ctx_vindex_done(ctx, v);
     return rc;
 }
 

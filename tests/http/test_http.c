@@ -260,6 +260,15 @@ static void test_server_paths_refused(void **state)
                              "metadata"));
     json_decref(expect_error("POST", "/api/object/get",
                              "{\"hash\": \"00\", \"output\": \"/tmp/x\"}", 400, "INVAL", "output"));
+    /* "A file or the id of a resource": over HTTP only the id. */
+    json_decref(expect_error("POST", "/api/audio/analyze", "{\"input\": \"/etc/passwd\"}", 400,
+                             "INVAL", "input"));
+    json_decref(
+        expect_error("POST", "/api/audio/master",
+                     "{\"input\": \"01ARZ3NDEKTSV4RRFFQ69G5FAV\", \"reference\": \"ref.wav\"}", 400,
+                     "INVAL", "reference"));
+    json_decref(expect_error("POST", "/api/music/sample", "{\"model\": \"/etc/shadow\"}", 400,
+                             "INVAL", "model"));
 }
 
 /* ---- objects --------------------------------------------------------------------- */

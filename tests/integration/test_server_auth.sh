@@ -1,0 +1,190 @@
+# test_server_auth.sh - `disco serve` with real API tokens (made with
+# `disco token create` before the server starts): auth turns on by itself,
+# open and closed routes, 401 with WWW-Authenticate, and the access matrix
+# role x owner x public/private through HTTP - a reader (or a writer who is
+# not the owner) gets 404, not 403, for someone else's private resource;
+# 403 only for what it can read but not change. Then revocation, the rate
+# limit (429 + Retry-After), and auth off without tokens.
+source "$(dirname "$0")/lib.sh"
+
+if ! command -v curl >/dev/null 2>&1; then
+    echo "skip: curl not installed (Debian package curl; scripts/deps.sh installs it)"
+    exit 0
+fi
+
+secret() { # NAME ROLE: creates a token, prints its secret
+    "$DISCO" token create "$1" --role "$2" --json | jq -r .secret
+}
+ADA=$(secret ada admin)
+WENDY=$(secret wendy writer)
+WALT=$(secret walt writer)
+RITA=$(secret rita reader)
+GONE=$(secret gone reader)
+
+PIDS=()
+trap 'kill "${PIDS[@]}" 2>/dev/null; chmod -R u+w "$T" 2>/dev/null; rm -rf "$T"' EXIT
+# serve LOG ARGS...: starts a server, sets URL from its first line.
+serve() {
+    local log=$1
+    shift
+    "$DISCO" serve --port 0 --threads 4 --monitor-interval 0 "$@" >"$log" 2>&1 &
+    PIDS+=($!)
+    URL=""
+    for _ in $(seq 100); do
+        URL=$(grep -o 'http://[0-9.]*:[0-9]*' "$log" | head -n1)
+        [[ -n "$URL" ]] && break
+        sleep 0.1
+    done
+}
+serve "$T/serve.log"
+OUT=$(cat "$T/serve.log")
+CODE=0
+expect_out "tokens in the catalog turn auth on" 0 "auth on: 5 API tokens"
+
+# c TOKEN ARGS...: curl as TOKEN ("" for none); body in $OUT, status in $CODE.
+c() {
+    local tok=$1
+    shift
+    if [[ -n "$tok" ]]; then set -- -H "Authorization: Bearer $tok" "$@"; fi
+    OUT=$(curl -s -w '\n%{http_code}' "$@")
+    CODE=${OUT##*$'\n'}
+    OUT=${OUT%$'\n'*}
+    ERR=""
+}
+
+# ---- open and closed routes ------------------------------------------------------
+for path in /healthz /readyz / /api/openapi.json /metrics; do
+    c "" -o /dev/null "$URL$path"
+    expect_code "open without a token: $path" 200
+done
+WWW=$(curl -s -o /dev/null -D - "$URL/api/resources" | tr -d '\r' | grep -i '^WWW-Authenticate:')
+expect_eq "no token: WWW-Authenticate" 'WWW-Authenticate: Bearer realm="disco"' "$WWW"
+c "" "$URL/api/resources"
+expect_eq "no token: 401 JSON" "401 PERM token" "$CODE $(jqo .error.code) $(jqo .error.field)"
+c "dm_$(printf '0%.0s' $(seq 64))" "$URL/api/resources"
+expect_eq "unknown token: 401" 401 "$CODE"
+c "not-a-token" -X POST "$URL/api/version"
+expect_eq "malformed token: 401" 401 "$CODE"
+c "$GONE" "$URL/api/resources"
+expect_code "live token: 200" 200
+"$DISCO" token revoke gone >/dev/null
+c "$GONE" "$URL/api/resources"
+expect_eq "revoked while serving: 401" 401 "$CODE"
+
+# ---- the access matrix --------------------------------------------------------------
+c "$WENDY" -X POST "$URL/api/resource/create" -d '{"type": "audio", "tags": {"k": "private"}}'
+PRIV=$(jqo .resource_id)
+expect_eq "writer creates, owns it" "200 wendy" "$CODE $(jqo .access_control.owner)"
+c "$WENDY" -X POST "$URL/api/resource/create" -d '{"type": "audio", "public": true}'
+PUB=$(jqo .resource_id)
+expect_code "writer creates a public one" 200
+c "$RITA" -X POST "$URL/api/resource/create" -d '{"type": "audio"}'
+expect_eq "reader cannot create: 403" "403 PERM" "$CODE $(jqo .error.code)"
+
+c "" -H "Authorization: Bearer $RITA" "$URL/api/resources/01ARZ3NDEKTSV4RRFFQ69G5FAV"
+UNKNOWN_MSG=$(jqo .error.message | sed 's/01ARZ3NDEKTSV4RRFFQ69G5FAV/ID/')
+# check WHO ID METHOD EXPECTED [BODY]
+check() {
+    local who=$1 tok=$2 id=$3 method=$4 want=$5 body=${6:-}
+    if [[ "$method" == PATCH ]]; then
+        c "$tok" -X PATCH "$URL/api/resources/$id" -d "${body:-{\"tags\": {\"x\": \"1\"}}}"
+    elif [[ "$method" == DELETE ]]; then
+        c "$tok" -X DELETE "$URL/api/resources/$id"
+    else
+        c "$tok" "$URL/api/resources/$id"
+    fi
+    expect_eq "$who $method $(if [[ $id == "$PRIV" ]]; then echo private; else echo public; fi)" \
+        "$want" "$CODE"
+}
+check "reader" "$RITA" "$PRIV" GET 404
+expect_eq "hidden reads like unknown (no leak)" "$UNKNOWN_MSG" "$(jqo .error.message | sed "s/$PRIV/ID/")"
+check "reader" "$RITA" "$PUB" GET 200
+check "reader" "$RITA" "$PUB" PATCH 403
+check "reader" "$RITA" "$PUB" DELETE 403
+check "reader" "$RITA" "$PRIV" PATCH 403 # the role forbids the op, whatever the id: no leak
+check "other writer" "$WALT" "$PRIV" GET 404
+check "other writer" "$WALT" "$PRIV" PATCH 404
+check "other writer" "$WALT" "$PUB" GET 200
+check "other writer" "$WALT" "$PUB" PATCH 403
+check "other writer" "$WALT" "$PUB" DELETE 403
+check "owner" "$WENDY" "$PRIV" GET 200
+check "owner" "$WENDY" "$PRIV" PATCH 200
+check "admin" "$ADA" "$PRIV" GET 200
+check "admin" "$ADA" "$PRIV" PATCH 200
+c "$RITA" "$URL/api/resources/$PRIV/versions"
+expect_eq "reader: history of a private resource is 404 too" 404 "$CODE"
+c "$RITA" "$URL/api/resources?limit=100"
+if [[ "$OUT" != *"$PRIV"* && "$OUT" == *"$PUB"* ]]; then pass "reader's listing: public yes, private no"; else
+    fail "reader's listing: public yes, private no" "listing: ${OUT:0:300}"
+fi
+
+# Sharing: the owner adds readers and writers; a writer who is not the owner may not.
+c "$WALT" -X POST "$URL/api/resource/update" -d "{\"id\": \"$PUB\", \"readers\": [\"walt\"]}"
+expect_eq "non-owner cannot change the ACL" 403 "$CODE"
+c "$WENDY" -X POST "$URL/api/resource/update" \
+    -d "{\"id\": \"$PRIV\", \"readers\": [\"rita\"], \"writers\": [\"walt\"]}"
+expect_code "owner shares" 200
+check "reader named in readers" "$RITA" "$PRIV" GET 200
+check "reader named in readers" "$RITA" "$PRIV" PATCH 403
+check "writer named in writers" "$WALT" "$PRIV" PATCH 200
+check "owner" "$WENDY" "$PUB" DELETE 200
+
+# Admin-only ops.
+c "$WENDY" -X POST "$URL/api/token/list" -d '{}'
+expect_eq "writer: token.list is 403" "403 PERM" "$CODE $(jqo .error.code)"
+c "$ADA" -X POST "$URL/api/token/list" -d '{}'
+expect_eq "admin: token.list" "200 4" "$CODE $(jqo .count)"
+
+# Long ops by role: a reader may run reading jobs, not writing ones.
+c "$RITA" -X POST "$URL/api/object/verify" -d '{}'
+expect_eq "reader runs a reading job: 202" 202 "$CODE"
+JOB=$(jqo .job)
+c "$WALT" "$URL/api/jobs/$JOB"
+expect_eq "another user's job is 404" 404 "$CODE"
+c "$ADA" "$URL/api/jobs/$JOB"
+expect_eq "admin sees every job" 200 "$CODE"
+c "$RITA" -X POST "$URL/api/monitor/check" -d '{}'
+expect_eq "reader cannot start a writing job: 403" 403 "$CODE"
+
+# ---- rate limit ---------------------------------------------------------------------
+serve "$T/rate.log" --rate 1 --burst 3
+codes=""
+for _ in 1 2 3 4; do
+    c "$RITA" -X POST "$URL/api/version"
+    codes="$codes $CODE"
+done
+expect_eq "burst of 3, then 429" " 200 200 200 429" "$codes"
+RETRY=$(curl -s -o /dev/null -D - -H "Authorization: Bearer $RITA" -X POST "$URL/api/version" |
+    tr -d '\r' | sed -n 's/^Retry-After: //Ip')
+if [[ "$RETRY" =~ ^[1-9][0-9]*$ ]]; then pass "429 has Retry-After ($RETRY s)"; else
+    fail "429 has Retry-After" "got [$RETRY]"
+fi
+c "$WALT" -X POST "$URL/api/version"
+expect_eq "each principal has its own bucket" 200 "$CODE"
+
+# ---- non-loopback: /metrics needs a token from other hosts ---------------------------
+IP=$(hostname -I 2>/dev/null | tr ' ' '\n' | grep -E '^[0-9.]+$' | grep -v '^127\.' | head -n1)
+if [[ -n "$IP" ]]; then
+    serve "$T/any.log" --host 0.0.0.0
+    PORT=${URL##*:}
+    c "" -o /dev/null "http://$IP:$PORT/metrics"
+    expect_eq "/metrics from another address: 401" 401 "$CODE"
+    c "$RITA" -o /dev/null "http://$IP:$PORT/metrics"
+    expect_eq "/metrics from another address with a token" 200 "$CODE"
+    c "" -o /dev/null "http://127.0.0.1:$PORT/metrics"
+    expect_eq "/metrics from loopback: open" 200 "$CODE"
+else
+    echo "skip: no non-loopback address to test /metrics from another host"
+fi
+
+# ---- no tokens: auth off, loopback only ------------------------------------------------
+for t in ada wendy walt rita; do "$DISCO" token revoke "$t" >/dev/null; done
+run timeout 20 "$DISCO" serve --host 0.0.0.0 --port 0
+expect_err "no live tokens: other addresses refused" 1 "disco token create --name me --role admin"
+serve "$T/off.log"
+OUT=$(cat "$T/off.log")
+CODE=0
+expect_out "no live tokens: auth off" 0 "auth off"
+expect_out "and how to turn it on" 0 "disco token create --name me --role admin"
+c "" "$URL/api/resources/$PRIV"
+expect_eq "auth off: the local user reads everything" 200 "$CODE"
