@@ -13,6 +13,9 @@ B="${BUILD:-build}"
 export ASAN_OPTIONS="${ASAN_OPTIONS:-abort_on_error=0:detect_leaks=1:strict_string_checks=1}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 export DISCO_BIN="$PWD/$B/asan/disco"
+# promtool, the referee of /metrics, unpacked from Debian's prometheus package (not installed).
+PROMTOOL="${PROMTOOL:-$(scripts/fetch-promtool.sh "$B/tools" 2>/dev/null || true)}"
+export PROMTOOL
 export CMOCKA_MESSAGE_OUTPUT=STDOUT
 LOGDIR=$B/test-logs
 rm -rf "$LOGDIR"

@@ -1,7 +1,8 @@
 # test_promtool.sh - the Prometheus text exposition (src/base/prom.c), as
 # written by tests/tools/promdump, read by independent parsers:
-#   promtool check metrics   (Debian `prometheus`; ~100 MB, so not installed
-#                             by scripts/deps.sh: the check runs where it is)
+#   promtool check metrics   (from Debian `prometheus`, unpacked without
+#                             installing by scripts/fetch-promtool.sh, which
+#                             the test runner calls)
 #   prometheus_client.parser (Debian `python3-prometheus-client`, in deps.sh)
 # A referee that is missing is reported as skipped.
 source "$(dirname "$0")/lib.sh"
