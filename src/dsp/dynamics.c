@@ -99,10 +99,7 @@ int disco_compressor_new(const disco_compressor_config *cfg, int channels, doubl
     *out = NULL;
     if (rc != DISCO_OK)
         return rc;
-    if (channels < 1 || channels > DISCO_AUDIO_MAX_CHANNELS)
-        return disco_status_set(st, DISCO_ERR_INVAL, "channels", "channels: %d out of range 1..%d",
-                                channels, DISCO_AUDIO_MAX_CHANNELS);
-    if ((rc = disco__fx_range(rate, DISCO_AUDIO_MIN_RATE, DISCO_AUDIO_MAX_RATE, "rate", st)))
+    if ((rc = disco__fx_signal(channels, rate, st)))
         return rc;
     if (!(c = calloc(1, sizeof *c)))
         return disco_status_set(st, DISCO_ERR_NOMEM, "compressor", "compressor: out of memory");

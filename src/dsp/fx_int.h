@@ -25,6 +25,9 @@
  */
 int disco__fx_range(double v, double lo, double hi, const char *name, disco_status *st);
 
+/* INVAL naming "channels" or "rate" when a signal's shape is outside audio.h's limits. */
+int disco__fx_signal(int channels, double rate, disco_status *st);
+
 /* --- 4x true-peak detector ----------------------------------------------- */
 
 #define DISCO__TP_TAPS 12   /* taps per inter-sample phase */

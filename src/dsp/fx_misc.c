@@ -20,6 +20,14 @@ int disco__fx_range(double v, double lo, double hi, const char *name, disco_stat
                             hi);
 }
 
+int disco__fx_signal(int channels, double rate, disco_status *st)
+{
+    if (channels < 1 || channels > DISCO_AUDIO_MAX_CHANNELS)
+        return disco_status_set(st, DISCO_ERR_INVAL, "channels", "channels: %d out of range 1..%d",
+                                channels, DISCO_AUDIO_MAX_CHANNELS);
+    return disco__fx_range(rate, DISCO_AUDIO_MIN_RATE, DISCO_AUDIO_MAX_RATE, "rate", st);
+}
+
 /* --- delay --------------------------------------------------------------- */
 
 struct disco_delay {
@@ -97,10 +105,7 @@ int disco_delay_new(const disco_delay_config *cfg, int channels, double rate, di
     *out = NULL;
     if (rc != DISCO_OK)
         return rc;
-    if (channels < 1 || channels > DISCO_AUDIO_MAX_CHANNELS)
-        return disco_status_set(st, DISCO_ERR_INVAL, "channels", "channels: %d out of range 1..%d",
-                                channels, DISCO_AUDIO_MAX_CHANNELS);
-    if ((rc = disco__fx_range(rate, DISCO_AUDIO_MIN_RATE, DISCO_AUDIO_MAX_RATE, "rate", st)))
+    if ((rc = disco__fx_signal(channels, rate, st)))
         return rc;
     if (!(d = calloc(1, sizeof *d)))
         return disco_status_set(st, DISCO_ERR_NOMEM, "delay", "delay: out of memory");

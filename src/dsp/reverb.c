@@ -101,10 +101,7 @@ int disco_reverb_new(const disco_reverb_config *cfg, int channels, double rate, 
     *out = NULL;
     if (rc != DISCO_OK)
         return rc;
-    if (channels < 1 || channels > DISCO_AUDIO_MAX_CHANNELS)
-        return disco_status_set(st, DISCO_ERR_INVAL, "channels", "channels: %d out of range 1..%d",
-                                channels, DISCO_AUDIO_MAX_CHANNELS);
-    if ((rc = disco__fx_range(rate, DISCO_AUDIO_MIN_RATE, DISCO_AUDIO_MAX_RATE, "rate", st)))
+    if ((rc = disco__fx_signal(channels, rate, st)))
         return rc;
     if (!(r = calloc(1, sizeof *r)))
         return disco_status_set(st, DISCO_ERR_NOMEM, "reverb", "reverb: out of memory");
