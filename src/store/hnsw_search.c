@@ -195,6 +195,12 @@ static inline int accepted(const disco_hnsw *h, const disco__hnsw_filter *f, uin
     return !f->allow || f->allow(f->user, id);
 }
 
+static inline void prefetch_node(const disco_hnsw *h, const disco__hnsw_scratch *s, uint32_t id)
+{
+    __builtin_prefetch(s->mark + id);
+    __builtin_prefetch(disco__hnsw_vec(h, id));
+}
+
 /* Offers neighbour `nb` at distance d; returns -1 when out of memory. */
 static inline int offer(const disco_hnsw *h, disco__hnsw_scratch *s, const disco__hnsw_filter *f,
                         size_t ef, float d, uint32_t nb, float *bound)
@@ -213,46 +219,25 @@ static inline int offer(const disco_hnsw *h, disco__hnsw_scratch *s, const disco
     return 0;
 }
 
-#define BATCH_MAX 512 /* link lists longer than this are walked in several batches */
-
-/* Prefetches the first lines of a vector; the hardware prefetcher follows the rest. */
-static inline void prefetch_vec(const disco_hnsw *h, uint32_t id)
-{
-    const char *v = (const char *)disco__hnsw_vec(h, id);
-    __builtin_prefetch(v);
-    __builtin_prefetch(v + 64);
-    __builtin_prefetch(v + 128);
-}
-
-/*
- * Scores the unvisited neighbours of `id` at `lev` in two passes: first
- * every unvisited neighbour is marked and its vector prefetched, so the
- * memory system fetches them all at once; then the distances are computed
- * while the next vectors arrive.
- */
+/* Scores the unvisited neighbours of `id` at `lev`. */
 static int expand(const disco_hnsw *h, disco__hnsw_scratch *s, const float *q, uint32_t id, int lev,
                   size_t ef, const disco__hnsw_filter *f, float *bound)
 {
     const uint32_t *l = disco__hnsw_links(h, id, lev);
-    uint32_t n = disco__hnsw_load(l) & DISCO__HNSW_CNT, todo[BATCH_MAX];
+    uint32_t n = disco__hnsw_load(l) & DISCO__HNSW_CNT;
     uint16_t ep = s->epoch;
 
-    for (uint32_t i = 1; i <= n && i <= BATCH_MAX; i++)
-        __builtin_prefetch(s->mark + disco__hnsw_id(l + i));
-    for (uint32_t from = 1; from <= n; from += BATCH_MAX) {
-        uint32_t m = 0, to = n - from + 1 < BATCH_MAX ? n : from + BATCH_MAX - 1;
-        for (uint32_t i = from; i <= to; i++) {
-            uint32_t nb = disco__hnsw_id(l + i);
-            if (s->mark[nb] == ep)
-                continue;
-            s->mark[nb] = ep;
-            prefetch_vec(h, nb);
-            todo[m++] = nb;
-        }
-        for (uint32_t j = 0; j < m; j++)
-            if (offer(h, s, f, ef, disco__hnsw_dist(h, q, disco__hnsw_vec(h, todo[j])), todo[j],
-                      bound))
-                return -1;
+    if (n)
+        prefetch_node(h, s, disco__hnsw_id(l + 1));
+    for (uint32_t i = 1; i <= n; i++) {
+        uint32_t nb = disco__hnsw_id(l + i);
+        if (i < n)
+            prefetch_node(h, s, disco__hnsw_id(l + i + 1));
+        if (s->mark[nb] == ep)
+            continue;
+        s->mark[nb] = ep;
+        if (offer(h, s, f, ef, disco__hnsw_dist(h, q, disco__hnsw_vec(h, nb)), nb, bound))
+            return -1;
     }
     return 0;
 }
