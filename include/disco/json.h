@@ -70,4 +70,11 @@ int disco_json_merge_patch(json_t *target, const json_t *patch, json_t **out);
  * as tags are. */
 int disco_json_is_string_map(const json_t *obj);
 
+/*
+ * A number for a result: `v` rounded to `decimals` places (< 0: as is), or
+ * null when it is NaN or infinite (JSON has neither; null says "does not
+ * exist"). New reference.
+ */
+json_t *disco_json_number(double v, int decimals);
+
 #endif

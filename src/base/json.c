@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -344,4 +345,15 @@ int disco_json_is_string_map(const json_t *obj)
             return 0;
     }
     return 1;
+}
+
+json_t *disco_json_number(double v, int decimals)
+{
+    if (!isfinite(v))
+        return json_null();
+    if (decimals >= 0) {
+        double scale = pow(10.0, decimals);
+        v = round(v * scale) / scale;
+    }
+    return json_real(v);
 }

@@ -6,25 +6,22 @@
  * exist" better than a sentinel.
  */
 #include "disco/audio_flow.h"
+#include "disco/json.h"
 
 #include <math.h>
 #include <stdio.h>
 
-static json_t *num(double v)
-{
-    return isfinite(v) ? json_real(v) : json_null();
-}
-
 static json_t *stat_json(disco_stat s)
 {
-    return json_pack("{s:o, s:o}", "mean", num(s.mean), "std", num(s.std));
+    return json_pack("{s:o, s:o}", "mean", disco_json_number(s.mean, -1), "std",
+                     disco_json_number(s.std, -1));
 }
 
 static json_t *doubles(const double *v, size_t n)
 {
     json_t *a = json_array();
     for (size_t i = 0; i < n; i++)
-        json_array_append_new(a, num(v[i]));
+        json_array_append_new(a, disco_json_number(v[i], -1));
     return a;
 }
 
@@ -32,7 +29,7 @@ static json_t *floats(const float *v, size_t n, size_t stride, size_t k)
 {
     json_t *a = json_array();
     for (size_t i = 0; v && i < n; i++)
-        json_array_append_new(a, num(v[i * stride + k]));
+        json_array_append_new(a, disco_json_number(v[i * stride + k], -1));
     return a;
 }
 
@@ -41,24 +38,29 @@ static json_t *file_json(const disco_analysis_report *r)
     const disco_audio_info *i = &r->info;
     return json_pack("{s:s, s:s, s:i, s:i, s:I, s:o}", "format", i->format, "subtype", i->subtype,
                      "channels", i->channels, "rate", i->rate, "frames", (json_int_t)i->frames,
-                     "duration_s", num(r->character.duration_s));
+                     "duration_s", disco_json_number(r->character.duration_s, -1));
 }
 
 static json_t *character_json(const disco_character *c)
 {
-    return json_pack("{s:o, s:o, s:I, s:o, s:o, s:o, s:o}", "dc_offset", num(c->dc_offset_max),
-                     "rms_dbfs", num(c->rms_dbfs), "clipped_samples",
-                     (json_int_t)c->clipped_samples, "silence_head_s", num(c->silence_head_s),
-                     "silence_tail_s", num(c->silence_tail_s), "stereo_correlation",
-                     num(c->stereo_correlation), "duration_s", num(c->duration_s));
+    return json_pack(
+        "{s:o, s:o, s:I, s:o, s:o, s:o, s:o}", "dc_offset", disco_json_number(c->dc_offset_max, -1),
+        "rms_dbfs", disco_json_number(c->rms_dbfs, -1), "clipped_samples",
+        (json_int_t)c->clipped_samples, "silence_head_s", disco_json_number(c->silence_head_s, -1),
+        "silence_tail_s", disco_json_number(c->silence_tail_s, -1), "stereo_correlation",
+        disco_json_number(c->stereo_correlation, -1), "duration_s",
+        disco_json_number(c->duration_s, -1));
 }
 
 static json_t *loudness_json(const disco_loudness *l)
 {
-    return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o}", "integrated_lufs", num(l->integrated_lufs),
-                     "range_lu", num(l->range_lu), "momentary_max_lufs", num(l->momentary_max),
-                     "short_term_max_lufs", num(l->short_term_max), "sample_peak_dbfs",
-                     num(l->sample_peak_dbfs), "true_peak_dbtp", num(l->true_peak_dbtp));
+    return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o}", "integrated_lufs",
+                     disco_json_number(l->integrated_lufs, -1), "range_lu",
+                     disco_json_number(l->range_lu, -1), "momentary_max_lufs",
+                     disco_json_number(l->momentary_max, -1), "short_term_max_lufs",
+                     disco_json_number(l->short_term_max, -1), "sample_peak_dbfs",
+                     disco_json_number(l->sample_peak_dbfs, -1), "true_peak_dbtp",
+                     disco_json_number(l->true_peak_dbtp, -1));
 }
 
 static const char *profile_name(disco_key_profile p)
@@ -71,31 +73,32 @@ static json_t *key_json(const disco_analysis_report *r, const disco_analysis_con
 {
     char name[16];
     const disco_key *k = &r->key;
-    return json_pack("{s:s, s:o, s:o, s:o, s:o, s:s, s:o}", "name",
-                     disco_key_name(k->tonic, k->minor, name), "tonic",
-                     k->tonic >= 0 ? json_integer(k->tonic) : json_null(), "mode",
-                     k->tonic < 0 ? json_null() : json_string(k->minor ? "minor" : "major"),
-                     "confidence", num(k->confidence), "correlation", num(k->correlation),
-                     "profile", profile_name(cfg->key_profile), "tuning_semitones", num(r->tuning));
+    return json_pack(
+        "{s:s, s:o, s:o, s:o, s:o, s:s, s:o}", "name", disco_key_name(k->tonic, k->minor, name),
+        "tonic", k->tonic >= 0 ? json_integer(k->tonic) : json_null(), "mode",
+        k->tonic < 0 ? json_null() : json_string(k->minor ? "minor" : "major"), "confidence",
+        disco_json_number(k->confidence, -1), "correlation", disco_json_number(k->correlation, -1),
+        "profile", profile_name(cfg->key_profile), "tuning_semitones",
+        disco_json_number(r->tuning, -1));
 }
 
 static json_t *rhythm_json(const disco_analysis_report *r)
 {
     const disco_tempo *t = &r->tempo;
     return json_pack("{s:{s:o, s:o, s:o}, s:{s:I, s:o}, s:{s:I, s:o}}", "tempo", "bpm",
-                     t->bpm > 0 ? json_real(t->bpm) : json_null(), "confidence", num(t->confidence),
-                     "alternative_bpm", t->alt_bpm > 0 ? json_real(t->alt_bpm) : json_null(),
-                     "beats", "count", (json_int_t)r->n_beats, "times",
-                     doubles(r->beats, r->n_beats), "onsets", "count", (json_int_t)r->n_onsets,
-                     "times", doubles(r->onsets, r->n_onsets));
+                     t->bpm > 0 ? json_real(t->bpm) : json_null(), "confidence",
+                     disco_json_number(t->confidence, -1), "alternative_bpm",
+                     t->alt_bpm > 0 ? json_real(t->alt_bpm) : json_null(), "beats", "count",
+                     (json_int_t)r->n_beats, "times", doubles(r->beats, r->n_beats), "onsets",
+                     "count", (json_int_t)r->n_onsets, "times", doubles(r->onsets, r->n_onsets));
 }
 
 static json_t *features_json(const disco_analysis_report *r)
 {
     json_t *mean = json_array(), *sd = json_array(), *contrast = json_array();
     for (size_t k = 0; k < r->n_mfcc; k++) {
-        json_array_append_new(mean, num(r->mfcc[k].mean));
-        json_array_append_new(sd, num(r->mfcc[k].std));
+        json_array_append_new(mean, disco_json_number(r->mfcc[k].mean, -1));
+        json_array_append_new(sd, disco_json_number(r->mfcc[k].std, -1));
     }
     for (int b = 0; b < 7; b++)
         json_array_append_new(contrast, stat_json(r->contrast[b]));

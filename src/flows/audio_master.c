@@ -6,30 +6,30 @@
 #include "flows_int.h"
 
 #include "disco/master.h"
+#include "disco/json.h"
 
 #include <math.h>
 #include <string.h>
-
-static json_t *num(double v)
-{
-    return isfinite(v) ? json_real(round(v * 100) / 100) : json_null();
-}
 
 static json_t *report_json(const disco_master_report *r, const disco_master_config *cfg,
                            const char *preset)
 {
     json_t *o = json_pack(
         "{s:s?, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:i, s:b}", "preset", preset, "target_lufs",
-        num(r->target_lufs), "ceiling_dbtp", num(cfg->ceiling_dbtp), "in_lufs", num(r->in_lufs),
-        "out_lufs", num(r->out_lufs), "out_true_peak_dbtp", num(r->out_true_peak_db), "gain_db",
-        num(r->gain_db), "glue_reduction_db", num(r->glue_reduction_db), "limiter_reduction_db",
-        num(r->max_reduction_db), "iterations", r->iterations, "converged", r->converged);
+        disco_json_number(r->target_lufs, 2), "ceiling_dbtp",
+        disco_json_number(cfg->ceiling_dbtp, 2), "in_lufs", disco_json_number(r->in_lufs, 2),
+        "out_lufs", disco_json_number(r->out_lufs, 2), "out_true_peak_dbtp",
+        disco_json_number(r->out_true_peak_db, 2), "gain_db", disco_json_number(r->gain_db, 2),
+        "glue_reduction_db", disco_json_number(r->glue_reduction_db, 2), "limiter_reduction_db",
+        disco_json_number(r->max_reduction_db, 2), "iterations", r->iterations, "converged",
+        r->converged);
     if (r->has_reference) {
         json_t *bands = json_array();
         for (int b = 0; b < DISCO_MASTER_BANDS; b++)
-            json_array_append_new(bands, json_pack("{s:o, s:o}", "hz", num(r->band_hz[b]), "eq_db",
-                                                   num(r->eq_db[b])));
-        json_object_set_new(o, "reference_lufs", num(r->ref_lufs));
+            json_array_append_new(bands,
+                                  json_pack("{s:o, s:o}", "hz", disco_json_number(r->band_hz[b], 2),
+                                            "eq_db", disco_json_number(r->eq_db[b], 2)));
+        json_object_set_new(o, "reference_lufs", disco_json_number(r->ref_lufs, 2));
         json_object_set_new(o, "reference_eq", bands);
     }
     return o;

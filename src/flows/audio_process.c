@@ -4,6 +4,7 @@
  * store under its input (see audio_flow.h).
  */
 #include "disco/effects.h"
+#include "disco/json.h"
 #include "disco/loudness.h"
 #include "flows_int.h"
 
@@ -40,19 +41,16 @@ int disco_audio_input_load(disco_audio_input *in, disco_audio *out, disco_status
     return rc;
 }
 
-static json_t *num(double v)
-{
-    return isfinite(v) ? json_real(round(v * 100) / 100) : json_null();
-}
-
 json_t *disco__audio_measure(const disco_audio *a, disco_status *st)
 {
     disco_loudness l;
     if (disco_loudness_measure(a, DISCO_LOUDNESS_ALL, &l, st))
         return NULL;
-    return json_pack("{s:o, s:o, s:o, s:o}", "integrated_lufs", num(l.integrated_lufs), "range_lu",
-                     num(l.range_lu), "true_peak_dbtp", num(l.true_peak_dbtp), "sample_peak_dbfs",
-                     num(l.sample_peak_dbfs));
+    return json_pack("{s:o, s:o, s:o, s:o}", "integrated_lufs",
+                     disco_json_number(l.integrated_lufs, 2), "range_lu",
+                     disco_json_number(l.range_lu, 2), "true_peak_dbtp",
+                     disco_json_number(l.true_peak_dbtp, 2), "sample_peak_dbfs",
+                     disco_json_number(l.sample_peak_dbfs, 2));
 }
 
 /* Writes `a` where `out` says; stores it with `meta` under the input's resource. */

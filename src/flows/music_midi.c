@@ -3,6 +3,7 @@
  * resource, MusPy-style metrics, kept under the resource when asked.
  */
 #include "disco/analysis.h"
+#include "disco/json.h"
 #include "disco/id.h"
 #include "disco/midi.h"
 #include "disco/midi_metrics.h"
@@ -16,11 +17,6 @@
 
 #define MIDI_MAX_BYTES ((size_t)64 << 20)
 
-static json_t *num(double v)
-{
-    return isfinite(v) ? json_real(round(v * 10000) / 10000) : json_null();
-}
-
 json_t *disco_midi_metrics_json(const disco_midi_metrics *m)
 {
     json_t *progs = json_array();
@@ -31,13 +27,17 @@ json_t *disco_midi_metrics_json(const disco_midi_metrics *m)
                      "s:s, s:o}",
                      "notes", (json_int_t)m->nnotes, "pitched_notes", (json_int_t)m->npitched,
                      "pitch_range", m->pitch_range, "pitch_classes", m->pitch_classes, "polyphony",
-                     num(m->polyphony), "scale_consistency", num(m->scale_consistency),
-                     "pitch_entropy", num(m->pitch_entropy), "pitch_class_entropy",
-                     num(m->pitch_class_entropy), "empty_beat_rate", num(m->empty_beat_rate),
-                     "groove_consistency", num(m->groove_consistency), "bpm_initial",
-                     num(m->bpm_initial), "bpm_mean", num(m->bpm_mean), "seconds", num(m->seconds),
+                     disco_json_number(m->polyphony, 4), "scale_consistency",
+                     disco_json_number(m->scale_consistency, 4), "pitch_entropy",
+                     disco_json_number(m->pitch_entropy, 4), "pitch_class_entropy",
+                     disco_json_number(m->pitch_class_entropy, 4), "empty_beat_rate",
+                     disco_json_number(m->empty_beat_rate, 4), "groove_consistency",
+                     disco_json_number(m->groove_consistency, 4), "bpm_initial",
+                     disco_json_number(m->bpm_initial, 4), "bpm_mean",
+                     disco_json_number(m->bpm_mean, 4), "seconds", disco_json_number(m->seconds, 4),
                      "programs", progs, "drums", m->has_drums, "key",
-                     disco_midi_metrics_key_name(m->key), "key_correlation", num(m->key_corr));
+                     disco_midi_metrics_key_name(m->key), "key_correlation",
+                     disco_json_number(m->key_corr, 4));
 }
 
 /* Reads the MIDI payload of resource `id` into a score. */

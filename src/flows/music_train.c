@@ -10,6 +10,7 @@
  * sequences, so the two numbers are comparable.
  */
 #include "disco/artefact.h"
+#include "disco/json.h"
 #include "disco/corpus.h"
 #include "disco/metrics.h"
 #include "disco/music_flow.h"
@@ -304,11 +305,6 @@ static int register_model(trainer *t, disco_catalog *cat, disco_objects *objs, j
     return rc;
 }
 
-static json_t *num(double v)
-{
-    return isfinite(v) ? json_real(round(v * 10000) / 10000) : json_null();
-}
-
 /* The validation NLL of the weights written to `out`. */
 static double shipped_nll(const trainer *t)
 {
@@ -317,13 +313,14 @@ static double shipped_nll(const trainer *t)
 
 static json_t *result_json(const trainer *t, double secs)
 {
-    return json_pack("{s:s, s:I, s:I, s:f, s:o, s:o, s:{s:i, s:o}, s:b, s:s, s:I, s:n}", "run",
-                     t->run, "steps", (json_int_t)disco_tf_steps(t->tf), "tokens",
-                     (json_int_t)t->tokens, "seconds", secs, "train_loss", num(t->last_loss),
-                     "val_nll", num(shipped_nll(t)), "ngram", "order",
-                     t->ngram ? t->o->ngram_order : 0, "val_nll", num(t->ngram_nll), "beats_ngram",
-                     t->ngram && shipped_nll(t) < t->ngram_nll, "checkpoint", t->o->out, "params",
-                     (json_int_t)disco_tf_param_count(t->tf), "model");
+    return json_pack(
+        "{s:s, s:I, s:I, s:f, s:o, s:o, s:{s:i, s:o}, s:b, s:s, s:I, s:n}", "run", t->run, "steps",
+        (json_int_t)disco_tf_steps(t->tf), "tokens", (json_int_t)t->tokens, "seconds", secs,
+        "train_loss", disco_json_number(t->last_loss, 4), "val_nll",
+        disco_json_number(shipped_nll(t), 4), "ngram", "order", t->ngram ? t->o->ngram_order : 0,
+        "val_nll", disco_json_number(t->ngram_nll, 4), "beats_ngram",
+        t->ngram && shipped_nll(t) < t->ngram_nll, "checkpoint", t->o->out, "params",
+        (json_int_t)disco_tf_param_count(t->tf), "model");
 }
 
 static void trainer_release(trainer *t)
@@ -364,7 +361,7 @@ int disco_music_train(disco_catalog *cat, disco_objects *objs, disco_tsdb *tsdb,
         json_t *res = result_json(&t, secs);
         unlink(t.resume); /* the run is complete: nothing to resume */
         json_object_set_new(res, "best_step", json_integer((json_int_t)t.best_step));
-        json_object_set_new(res, "last_val_nll", num(t.val_nll));
+        json_object_set_new(res, "last_val_nll", disco_json_number(t.val_nll, 4));
         json_object_set_new(res, "tokens_per_s",
                             json_real(secs > 0 ? (double)t.tokens / secs : 0.0));
         rc = o->store && cat ? register_model(&t, cat, objs, res, st) : DISCO_OK;

@@ -10,6 +10,8 @@
  */
 #include "training_int.h"
 
+#include "disco/json.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -150,15 +152,10 @@ static void separation(cmp_run *r, const cmp_run *best, double tol)
     }
 }
 
-static json_t *num_or_null(double v)
-{
-    return isfinite(v) ? json_real(v) : json_null();
-}
-
 static json_t *run_json(const cmp_run *r, size_t rank)
 {
     return json_pack("{s:s, s:I, s:o, s:o, s:o, s:o}", "name", r->name, "rank", (json_int_t)rank,
-                     "score", num_or_null(r->score), "score_step",
+                     "score", disco_json_number(r->score, -1), "score_step",
                      isfinite(r->score) ? json_integer(r->score_step) : json_null(),
                      "steps_to_level", r->reached ? json_integer(r->to_level) : json_null(),
                      "separates_at", r->separated ? json_integer(r->separates) : json_null());
@@ -199,8 +196,8 @@ static json_t *build_json(cmp_run *const *order, size_t n, const char *metric, d
     }
     if (runs == NULL)
         return NULL;
-    return json_pack("{s:s, s:o, s:s, s:o, s:o}", "metric", metric, "level", num_or_null(level),
-                     "best", order[0]->name, "runs", runs, "summary",
+    return json_pack("{s:s, s:o, s:s, s:o, s:o}", "metric", metric, "level",
+                     disco_json_number(level, -1), "best", order[0]->name, "runs", runs, "summary",
                      summary_text(order, n, metric, level));
 }
 

@@ -8,6 +8,8 @@
  */
 #include "training_int.h"
 
+#include "disco/json.h"
+
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -209,11 +211,6 @@ int disco__tsa_train_suggest(const disco__train_ctx *cx, disco_tsa_training_diag
 
 /* ---- JSON ------------------------------------------------------------- */
 
-static json_t *num(double v)
-{
-    return isfinite(v) ? json_real(v) : json_null();
-}
-
 /* Sets o[k] = v (stealing v); records a failure in *bad. */
 static void put(json_t *o, const char *k, json_t *v, int *bad)
 {
@@ -241,10 +238,10 @@ static json_t *summary_json(const disco_tsa_curve_summary *s)
     put(o, "finite", json_integer((json_int_t)s->finite), &bad);
     put(o, "first_step", json_integer(s->first_step), &bad);
     put(o, "last_step", json_integer(s->last_step), &bad);
-    put(o, "last", num(s->last), &bad);
-    put(o, "min", num(s->min), &bad);
+    put(o, "last", disco_json_number(s->last, -1), &bad);
+    put(o, "min", disco_json_number(s->min, -1), &bad);
     put(o, "min_step", s->finite ? json_integer(s->min_step) : json_null(), &bad);
-    put(o, "max", num(s->max), &bad);
+    put(o, "max", disco_json_number(s->max, -1), &bad);
     put(o, "max_step", s->finite ? json_integer(s->max_step) : json_null(), &bad);
     return done(o, bad);
 }
@@ -266,7 +263,7 @@ static json_t *best_json(const disco_tsa_best *b)
     if (!b->found)
         return json_null();
     return json_pack("{s:s, s:I, s:o}", "metric", disco_tsa_metric_name(b->metric), "step",
-                     (json_int_t)b->step, "value", num(b->value));
+                     (json_int_t)b->step, "value", disco_json_number(b->value, -1));
 }
 
 static json_t *overfit_json(const disco_tsa_overfit *o)
@@ -274,8 +271,10 @@ static json_t *overfit_json(const disco_tsa_overfit *o)
     if (!o->found)
         return json_null();
     return json_pack("{s:I, s:o, s:o, s:o, s:o}", "start_step", (json_int_t)o->start, "val_rise",
-                     num(o->val_rise), "gap_start", num(o->gap_start), "gap_end", num(o->gap_end),
-                     "gap_growth", num(o->gap_growth));
+                     disco_json_number(o->val_rise, -1), "gap_start",
+                     disco_json_number(o->gap_start, -1), "gap_end",
+                     disco_json_number(o->gap_end, -1), "gap_growth",
+                     disco_json_number(o->gap_growth, -1));
 }
 
 static json_t *nonfinite_json(const disco_tsa_nonfinite *nf)
@@ -294,16 +293,18 @@ static json_t *divergence_json(const disco_tsa_divergence *dv)
     if (!dv->found)
         return json_null();
     return json_pack("{s:I, s:o, s:o, s:o, s:b}", "step", (json_int_t)dv->step, "ratio",
-                     num(dv->ratio), "lr", num(dv->lr), "grad_ratio", num(dv->grad_ratio),
-                     "nonfinite", dv->nonfinite);
+                     disco_json_number(dv->ratio, -1), "lr", disco_json_number(dv->lr, -1),
+                     "grad_ratio", disco_json_number(dv->grad_ratio, -1), "nonfinite",
+                     dv->nonfinite);
 }
 
 static json_t *shift_json(const disco_tsa_shift *s, const char *change)
 {
     if (!s->found)
         return json_null();
-    return json_pack("{s:I, s:o, s:o, s:o}", "step", (json_int_t)s->step, "before", num(s->before),
-                     "after", num(s->after), change, num(s->change));
+    return json_pack("{s:I, s:o, s:o, s:o}", "step", (json_int_t)s->step, "before",
+                     disco_json_number(s->before, -1), "after", disco_json_number(s->after, -1),
+                     change, disco_json_number(s->change, -1));
 }
 
 static json_t *plateaus_json(const disco_tsa_training_diag *d)
@@ -314,8 +315,9 @@ static json_t *plateaus_json(const disco_tsa_training_diag *d)
         const disco_tsa_plateau *p = &d->plateaus[i];
         json_t *o =
             json_pack("{s:I, s:I, s:o, s:o, s:o, s:o, s:b}", "start", (json_int_t)p->start, "end",
-                      (json_int_t)p->end, "loss", num(p->loss), "rel_change", num(p->rel_change),
-                      "lr", num(p->lr), "lr_end", num(p->lr_end), "resumed", p->resumed);
+                      (json_int_t)p->end, "loss", disco_json_number(p->loss, -1), "rel_change",
+                      disco_json_number(p->rel_change, -1), "lr", disco_json_number(p->lr, -1),
+                      "lr_end", disco_json_number(p->lr_end, -1), "resumed", p->resumed);
         if (json_array_append_new(a, o) != 0) {
             json_decref(a);
             return NULL;
@@ -332,7 +334,8 @@ static json_t *spikes_json(const disco_tsa_training_diag *d)
         const disco_tsa_spike *sp = &d->spikes[i];
         json_t *o = json_pack("{s:s, s:I, s:o, s:o, s:o}", "metric",
                               disco_tsa_metric_name(sp->metric), "step", (json_int_t)sp->step,
-                              "value", num(sp->value), "median", num(sp->median), "z", num(sp->z));
+                              "value", disco_json_number(sp->value, -1), "median",
+                              disco_json_number(sp->median, -1), "z", disco_json_number(sp->z, -1));
         if (json_array_append_new(a, o) != 0) {
             json_decref(a);
             return NULL;

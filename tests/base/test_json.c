@@ -2,6 +2,7 @@
  * test_json.c - parsing with positions, depth limits, serialisation,
  * accessors, files, and RFC 7386 merge patch.
  */
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -413,6 +414,24 @@ static void test_merge_patch_with_itself(void **state)
     json_decref(expect);
 }
 
+/* Result numbers: rounded as asked, null where no number exists. */
+static void test_number(void **state)
+{
+    (void)state;
+    json_t *a = disco_json_number(1.23456, 2), *b = disco_json_number(-0.004, 2);
+    json_t *c = disco_json_number(NAN, 2), *d = disco_json_number(-HUGE_VAL, -1);
+    json_t *e = disco_json_number(1.23456, -1);
+    assert_true(json_real_value(a) == 1.23);
+    assert_true(json_real_value(b) == 0.0);
+    assert_true(json_is_null(c) && json_is_null(d));
+    assert_true(json_real_value(e) == 1.23456);
+    json_decref(a);
+    json_decref(b);
+    json_decref(c);
+    json_decref(d);
+    json_decref(e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -435,6 +454,7 @@ int main(void)
         cmocka_unit_test(test_merge_patch_ownership),
         cmocka_unit_test(test_merge_patch_non_object_target),
         cmocka_unit_test(test_merge_patch_with_itself),
+        cmocka_unit_test(test_number),
     };
     return cmocka_run_group_tests_name("base/json", tests, NULL, NULL);
 }
