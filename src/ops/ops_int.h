@@ -21,6 +21,13 @@ extern const disco_op disco__ops_corpus[];
 extern const disco_op disco__ops_music[];
 extern const disco_op disco__ops_token[];
 
+/* An integer parameter in lo..hi with default `d` (JSON text, or NULL). */
+#define DISCO__P_INT(n, lo, hi, d, h)                                                              \
+    {                                                                                              \
+        .name = n, .type = DISCO_P_INT, .flags = DISCO_PARAM_RANGE, .min = lo, .max = hi,          \
+        .def = d, .help = h                                                                        \
+    }
+
 #define MATCHERS_MAX 32
 
 /* A tsdb selector from the metric/where/from/to parameters (ops_ts.c). */

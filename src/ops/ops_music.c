@@ -327,12 +327,6 @@ static int op_register(disco_ctx *ctx, const json_t *params, json_t **result, di
 
 /* ---- table --------------------------------------------------------------------- */
 
-#define P_INT(n, lo, hi, d, h)                                                                     \
-    {                                                                                              \
-        .name = n, .type = DISCO_P_INT, .flags = DISCO_PARAM_RANGE, .min = lo, .max = hi,          \
-        .def = d, .help = h                                                                        \
-    }
-
 static const disco_param train_params[] = {
     {.name = "corpus", .type = DISCO_P_STRING, .def = "\"main\"", .help = "corpus name"},
     {.name = "corpus_dir",
@@ -343,13 +337,13 @@ static const disco_param train_params[] = {
      .short_flag = 'o',
      .help = "checkpoint to write (default: <data>/models/<run>.bin)"},
     {.name = "run", .type = DISCO_P_STRING, .help = "run id for the metrics (default: music-<ms>)"},
-    P_INT("steps", 1, 10000000, "3000", "optimiser steps"),
-    P_INT("batch", 1, 4096, "16", "windows per step"),
-    P_INT("seq", 2, 1024, NULL, "tokens per window (default: ctx)"),
-    P_INT("ctx", 2, 1024, "256", "context length"),
-    P_INT("d_model", 8, 2048, "192", "model width"),
-    P_INT("layers", 1, 64, "4", "transformer blocks"),
-    P_INT("heads", 1, 64, "6", "attention heads"),
+    DISCO__P_INT("steps", 1, 10000000, "3000", "optimiser steps"),
+    DISCO__P_INT("batch", 1, 4096, "16", "windows per step"),
+    DISCO__P_INT("seq", 2, 1024, NULL, "tokens per window (default: ctx)"),
+    DISCO__P_INT("ctx", 2, 1024, "256", "context length"),
+    DISCO__P_INT("d_model", 8, 2048, "192", "model width"),
+    DISCO__P_INT("layers", 1, 64, "4", "transformer blocks"),
+    DISCO__P_INT("heads", 1, 64, "6", "attention heads"),
     {.name = "lr",
      .type = DISCO_P_NUMBER,
      .flags = DISCO_PARAM_RANGE,
@@ -364,13 +358,13 @@ static const disco_param train_params[] = {
      .max = 1,
      .def = "0.0001",
      .help = "final learning rate (cosine schedule)"},
-    P_INT("warmup", 0, 1000000, "100", "warm-up steps"),
-    P_INT("threads", 0, 256, "0", "threads (0: every CPU)"),
-    P_INT("seed", 0, 9007199254740991.0, "1", "initialisation and data order"),
-    P_INT("log_every", 1, 1000000, "10", "steps between metric points"),
-    P_INT("eval_every", 1, 1000000, "250", "steps between validations and checkpoints"),
-    P_INT("eval_tokens", 2, 100000000, "60000", "validation tokens scored each time"),
-    P_INT("ngram_order", 0, 8, "5", "Kneser-Ney baseline order (0: skip)"),
+    DISCO__P_INT("warmup", 0, 1000000, "100", "warm-up steps"),
+    DISCO__P_INT("threads", 0, 256, "0", "threads (0: every CPU)"),
+    DISCO__P_INT("seed", 0, 9007199254740991.0, "1", "initialisation and data order"),
+    DISCO__P_INT("log_every", 1, 1000000, "10", "steps between metric points"),
+    DISCO__P_INT("eval_every", 1, 1000000, "250", "steps between validations and checkpoints"),
+    DISCO__P_INT("eval_tokens", 2, 100000000, "60000", "validation tokens scored each time"),
+    DISCO__P_INT("ngram_order", 0, 8, "5", "Kneser-Ney baseline order (0: skip)"),
     {.name = "resume",
      .type = DISCO_P_BOOL,
      .help = "continue an interrupted run from <output>.resume"},
@@ -407,7 +401,7 @@ static const disco_param sample_params[] = {
     {.name = "instruments",
      .type = DISCO_P_STRINGS,
      .help = "instruments that may play: piano, bass, guitar, strings, drums, ... or GM numbers"},
-    P_INT("bars", 1, 1024, "16", "length in bars"),
+    DISCO__P_INT("bars", 1, 1024, "16", "length in bars"),
     {.name = "temperature",
      .type = DISCO_P_NUMBER,
      .flags = DISCO_PARAM_RANGE,
@@ -415,7 +409,7 @@ static const disco_param sample_params[] = {
      .max = 5,
      .def = "1.0",
      .help = "sampling temperature (0: greedy)"},
-    P_INT("top_k", 0, 100000, "0", "keep the k likeliest tokens (0: all)"),
+    DISCO__P_INT("top_k", 0, 100000, "0", "keep the k likeliest tokens (0: all)"),
     {.name = "top_p",
      .type = DISCO_P_NUMBER,
      .flags = DISCO_PARAM_RANGE,
@@ -423,8 +417,8 @@ static const disco_param sample_params[] = {
      .max = 1,
      .def = "0.95",
      .help = "nucleus sampling mass"},
-    P_INT("seed", 0, 9007199254740991.0, "1", "random seed"),
-    P_INT("max_tokens", 16, 1000000, "8192", "longest sequence"),
+    DISCO__P_INT("seed", 0, 9007199254740991.0, "1", "random seed"),
+    DISCO__P_INT("max_tokens", 16, 1000000, "8192", "longest sequence"),
     {.name = "store", .type = DISCO_P_BOOL, .help = "keep the MIDI as a resource"},
     {0},
 };
