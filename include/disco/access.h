@@ -25,6 +25,7 @@
 #include "disco/catalog.h"
 #include "disco/config.h"
 #include "disco/err.h"
+#include "disco/objects.h"
 #include "disco/ops.h"
 
 #include <jansson.h>
@@ -89,6 +90,48 @@ int disco_access_check(disco_catalog *c, const char *id, const char *principal, 
  */
 int disco_access_filter_lineage(disco_catalog *c, json_t *graph, const char *principal,
                                 disco_role role, disco_status *st);
+
+/* ---- objects (access_object.c) ---------------------------------------------- */
+
+/*
+ * OBJECTS
+ *   A principal may read object H (its bytes, its size, that it exists)
+ *   when its role is NONE or ADMIN; or it may read (can_read above, under
+ *   the ACL of the latest version) some resource any of whose versions has
+ *   payload H; or it uploaded H itself (disco_catalog_upload_record).
+ *   Otherwise H does not exist for it: NOTFOUND with the very message the
+ *   object store gives for a hash it does not hold, so hashes of private
+ *   payloads do not leak. Listing or collecting every object is for admins.
+ */
+
+/*
+ * Records the NOTFOUND that hides an object: "object H: not found in store
+ * 'DIR'" with field "hash", as disco_objects_stat() says of a missing one.
+ * Returns NOTFOUND.
+ */
+int disco_access_object_hidden(const disco_objects *objs, const char *hash, disco_status *st);
+
+/*
+ * DISCO_OK when `principal` with `role` may read object `hash` (the rule
+ * above; NONE and ADMIN without reading the catalog, which may then be
+ * NULL). Errors: NOTFOUND via disco_access_object_hidden() when it may
+ * not, whether or not the object is stored; INVAL (field "hash") for a
+ * malformed hash; the catalog's own.
+ */
+int disco_access_object_check(disco_catalog *c, const disco_objects *objs, const char *hash,
+                              const char *principal, disco_role role, disco_status *st);
+
+/*
+ * After `principal` with `role` stored object `hash` (`*created` as the
+ * object store reported it): records the upload in the catalog and makes
+ * *created what the caller may know. Short of ADMIN, a principal that
+ * could not read the object before is told it was created, so an upload
+ * never reveals that someone else stored the same bytes. Role NONE (local
+ * use, full access) records nothing and changes nothing. Errors: the
+ * catalog's.
+ */
+int disco_access_object_uploaded(disco_catalog *c, const char *hash, const char *principal,
+                                 disco_role role, int *created, disco_status *st);
 
 /* ---- authentication hook --------------------------------------------------- */
 

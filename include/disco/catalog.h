@@ -31,6 +31,7 @@ typedef struct disco_catalog disco_catalog;
 #define DISCO_PARENTS_MAX 256
 #define DISCO_METADATA_MAX (1024 * 1024) /* serialised bytes */
 #define DISCO_LIST_LIMIT_MAX 10000
+#define DISCO_PRINCIPAL_MAX 256 /* bytes of a principal name in an ACL or an upload */
 
 /*
  * One version of a resource. The json_t members are owned references
@@ -189,6 +190,47 @@ int disco_catalog_lineage(disco_catalog *c, const char *id, disco_lineage_dir di
  */
 int disco_catalog_foreach_object(disco_catalog *c, int (*fn)(void *user, const char *hash),
                                  void *user, disco_status *st);
+
+/*
+ * Calls `fn` with the latest version of each resource (a deleted one's
+ * tombstone, which carries its last ACL) any of whose versions has payload
+ * `hash`, oldest resource first; `r` is borrowed for the call. Non-zero
+ * from `fn` stops the walk and is returned. The callback must not call the
+ * catalog (BUSY). Answered from an index on the payload column, so the cost
+ * is that of the resources found. Errors: INVAL for a malformed hash.
+ */
+int disco_catalog_foreach_referrer(disco_catalog *c, const char *hash,
+                                   int (*fn)(void *user, const disco_resource *r), void *user,
+                                   disco_status *st);
+
+/* One principal's uploads of one object (disco_catalog_upload_record). */
+typedef struct disco_upload {
+    char hash[DISCO_SHA256_HEX_LEN + 1];
+    char principal[DISCO_PRINCIPAL_MAX + 1];
+    int64_t first_ms; /* its first upload */
+    int64_t last_ms;  /* its latest upload */
+} disco_upload;
+
+/*
+ * Records that `principal` uploaded object `hash` now: the first call
+ * stamps first_ms and last_ms, later ones only last_ms. Errors: INVAL for
+ * a malformed hash or a principal that is not 1..DISCO_PRINCIPAL_MAX bytes
+ * without control characters; the catalog's own errors.
+ */
+int disco_catalog_upload_record(disco_catalog *c, const char *hash, const char *principal,
+                                disco_status *st);
+
+/* The record of `principal`'s uploads of `hash`; NOTFOUND when it never uploaded it. */
+int disco_catalog_upload_get(disco_catalog *c, const char *hash, const char *principal,
+                             disco_upload *out, disco_status *st);
+
+/*
+ * Forgets the uploads of `hash` last seen before `before_ms` (after the
+ * object was collected; a newer upload stays) and writes how many in
+ * *removed (may be NULL). Errors: INVAL for a malformed hash.
+ */
+int disco_catalog_upload_forget(disco_catalog *c, const char *hash, int64_t before_ms,
+                                int64_t *removed, disco_status *st);
 
 /*
  * Counts: {"resources": n, "versions": n, "deleted": n, "by_type": {type: n}};

@@ -6,7 +6,8 @@
  * parameters it already validated, and answers at once with the job's id.
  * A pool of worker threads runs queued jobs in submission order, each
  * against its own disco_ctx (principal and role of the submitter, no
- * streams) whose progress reporter feeds the job's event log:
+ * output stream, an input stream only when one was handed over with
+ * disco_jobs_submit_input()) whose progress reporter feeds the job's event log:
  *
  *   submit -> queued -> running -> succeeded | failed | cancelled
  *                \________________________________/^
@@ -98,6 +99,13 @@ typedef int (*disco_jobs_setup_fn)(void *user, disco_ctx *ctx, disco_status *st)
 typedef void (*disco_jobs_done_fn)(void *user, const char *op, disco_job_state state,
                                    double queue_s, double run_s);
 
+/*
+ * Called on the worker thread with the result of each job that succeeded
+ * (borrowed), before the job is seen to have succeeded: a client that saw
+ * it succeed also sees what the hook did. For counters taken from results.
+ */
+typedef void (*disco_jobs_result_fn)(void *user, const char *op, const json_t *result);
+
 typedef struct disco_jobs_config {
     unsigned workers;             /* threads running jobs (default 2) */
     size_t max_queued;            /* jobs waiting at most (default 64) */
@@ -109,6 +117,8 @@ typedef struct disco_jobs_config {
     void *setup_user;
     disco_jobs_done_fn on_done; /* may be NULL */
     void *done_user;
+    disco_jobs_result_fn on_result; /* may be NULL */
+    void *result_user;
 } disco_jobs_config;
 
 /* The defaults above. */
@@ -147,6 +157,17 @@ void disco_jobs_free(disco_jobs *jobs);
 int disco_jobs_submit(disco_jobs *jobs, const disco_op *op, const json_t *params,
                       const char *principal, disco_role role, char id[DISCO_ID_LEN + 1],
                       disco_status *st);
+
+/*
+ * As disco_jobs_submit(), and the job's context reads `in_fd` for the path
+ * "-" (disco_ctx_set_streams(); -1: none, as for every other job). The
+ * descriptor becomes the job's whatever the outcome: it is closed when the
+ * job is final, cancelled in the queue included, or at once when the
+ * submission fails. Its file offset is where the op starts reading.
+ */
+int disco_jobs_submit_input(disco_jobs *jobs, const disco_op *op, const json_t *params,
+                            const char *principal, disco_role role, int in_fd,
+                            char id[DISCO_ID_LEN + 1], disco_status *st);
 
 /*
  * The job record, a new object:

@@ -131,6 +131,12 @@ enum {
     DISCO_PARAM_REQUIRED = 1u << 0,
     DISCO_PARAM_POSITIONAL = 1u << 1, /* CLI: may be given without its flag, in order */
     DISCO_PARAM_RANGE = 1u << 2,      /* min/max apply */
+    /*
+     * A PATH whose "-" is the context's input stream. Over HTTP that is a
+     * request body sent in its own media type (not JSON), the op's other
+     * parameters then in the query string (docs/server.md).
+     */
+    DISCO_PARAM_STREAM_IN = 1u << 3,
 };
 
 typedef struct disco_param {
@@ -142,6 +148,11 @@ typedef struct disco_param {
     const char *const *choices; /* NULL-terminated, for DISCO_P_STRING */
     char short_flag;            /* CLI one-letter flag ('o' for -o), or 0 */
     const char *help;
+    /*
+     * STREAM_IN: media types of what the stream carries, space-separated,
+     * the usual one first (NULL: application/octet-stream).
+     */
+    const char *media;
 } disco_param;
 
 struct disco_op;

@@ -29,6 +29,25 @@ int cli_render_audio(FILE *out, const json_t *result);
 int cli_serve(const disco_config *cfg, int argc, char **argv);
 void cli_help_serve(FILE *out);
 
+/* serve_info.c: <data>/serve.json, written by a running `disco serve`. */
+typedef struct cli_serve_info {
+    long pid;
+    char url[256];
+    int64_t started_ms;
+} cli_serve_info;
+
+/* Writes serve.json for this process (temp + fsync + rename). IO errors name the file. */
+int cli_serve_info_write(const char *data_dir, const char *url, disco_status *st);
+/* Removes serve.json if it is this process's own. */
+void cli_serve_info_remove(const char *data_dir);
+/* The live server of `data_dir`: NOTFOUND when none or its pid is gone; CORRUPT when unreadable. */
+int cli_serve_info_read(const char *data_dir, cli_serve_info *out, disco_status *st);
+/*
+ * When `st` is a BUSY of a store (not the catalog) and a live server holds
+ * the data folder, appends who holds it and the route of `op` to send instead.
+ */
+void cli_busy_hint(const char *data_dir, const disco_op *op, disco_status *st);
+
 /* progress_bar.c: a bar on a terminal, nothing elsewhere. */
 typedef struct cli_bar {
     int fd;

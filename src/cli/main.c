@@ -152,6 +152,8 @@ static int run_op(const cli_opts *o, const disco_op *op, int argc, char **argv)
         rc = disco_ops_run(ctx, op, params, &result, &st);
         cli_bar_finish(&bar);
     }
+    if (rc == DISCO_ERR_BUSY)
+        cli_busy_hint(cfg.data_dir, op, &st);
     if (rc == DISCO_OK)
         print_result(o, op, ctx, result);
     else

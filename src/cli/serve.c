@@ -6,6 +6,10 @@
  * every /api/ request needs one (disco_access_authenticate); when it holds
  * none, the server acts for the configured user and listens only on
  * loopback. Tokens made while it runs count from its next start.
+ *
+ * While it runs, <data>/serve.json says which process serves the folder
+ * and where (serve_info.c), so a command that finds a store BUSY can point
+ * at the API instead; a clean stop removes it.
  */
 #include "cli_int.h"
 
@@ -53,7 +57,9 @@ void cli_help_serve(FILE *out)
             "listens on loopback and acts as the configured user.\n"
             "Long operations answer 202 with a job (GET /api/jobs/{id}, its events as SSE\n"
             "at /api/jobs/{id}/events); send 'Prefer: wait=<seconds>' to wait for the result.\n"
-            "While serving, the server holds the time-series store: use the API for ts ops.\n"
+            "While serving, the server holds the time-series store and the vector\n"
+            "collections it opened: use the API for ts and vec ops (<data>/serve.json\n"
+            "names the server's pid and URL while it runs).\n"
             "Routes: GET / lists them; every operation is POST /api/<group>/<verb>;\n"
             "Prometheus metrics at GET /metrics.\n");
 }
@@ -232,11 +238,15 @@ int cli_serve(const disco_config *cfg, int argc, char **argv)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    if (cli_serve_info_write(cfg->data_dir, disco_http_url(srv), &st) != DISCO_OK)
+        fprintf(stderr, "disco: warning: %s (other commands cannot name this server)\n",
+                disco_status_message(&st));
     print_banner(srv, cfg, &hc, tokens);
     disco_http_wait(srv);
     printf("disco: stopping\n");
     fflush(stdout);
     disco_http_stop(srv);
+    cli_serve_info_remove(cfg->data_dir);
     g_server = NULL;
     disco_access_auth_free(auth);
     return CLI_OK;

@@ -5,10 +5,12 @@
  * Every op route ends in run_op(), the HTTP twin of the CLI's run_op():
  *
  *   JSON body / query args / path  ->  raw params
+ *     (a body of another media type is the op's input: streams.c)
  *   refuse server paths unless allowed, check the token's role
  *   disco_ops_validate()  ->  400 with the field on any error
  *   a long op (DISCO_OP_LONG)  ->  a job (jobs_api.c): 202
- *   else a fresh disco_ctx (principal of the token)  ->  disco_ops_run()
+ *   else a fresh disco_ctx (principal of the token, the streams of "-")
+ *     ->  disco_ops_run()
  *   200 with the result, or the error with its mapped status
  */
 #include "http_int.h"
@@ -135,13 +137,15 @@ static int file_or_id(const disco_param *p)
 }
 
 /*
- * Server files are named by PATH params, by "@FILE" JSON values, and by
- * file-or-id params holding anything but a resource id.
+ * Server files are named by PATH params (but "-" for a stream), by "@FILE"
+ * JSON values, and by file-or-id params holding anything but a resource id.
  */
 static int names_server_file(const disco_param *p, const json_t *v)
 {
     const char *s = json_string_value(v);
 
+    if (p->type == DISCO_P_PATH && s && strcmp(s, "-") == 0 && (p->flags & DISCO_PARAM_STREAM_IN))
+        return 0;
     if (p->type == DISCO_P_PATH)
         return !json_is_null(v);
     if (file_or_id(p))
@@ -161,7 +165,12 @@ static int paths_allowed(const http_req *rq, const disco_op *op, const json_t *r
         if (!p || !names_server_file(p, v))
             continue;
         disco__http_fail(r, MHD_HTTP_BAD_REQUEST, DISCO_ERR_INVAL, p->name,
-                         p->type == DISCO_P_PATH
+                         p->type == DISCO_P_PATH && (p->flags & DISCO_PARAM_STREAM_IN)
+                             ? "param '%s': names a file on the server, which HTTP clients may "
+                               "not do; send the content itself as the request body in its own "
+                               "media type (parameters in the query string), or upload it with "
+                               "PUT /api/objects"
+                         : p->type == DISCO_P_PATH
                              ? "param '%s': names a file on the server, which HTTP clients may "
                                "not do; upload content with PUT /api/objects"
                          : file_or_id(p)
@@ -190,29 +199,46 @@ static int validate(const disco_op *op, const json_t *raw, json_t **params, http
     return 0;
 }
 
+/*
+ * Runs `op` now in `ctx`, reading the request body for "-" when it is the
+ * input. No output stream: every op that writes one (object.get,
+ * ts.export) is a job, whose context has none either.
+ */
+static void run_inline(http_req *rq, disco_ctx *ctx, const disco_op *op, const json_t *params,
+                       http_reply *r)
+{
+    json_t *result = NULL;
+    disco_status st = {0};
+    int rc;
+
+    disco_ctx_set_streams(ctx, rq->stream ? rq->spool_fd : -1, -1);
+    rc = disco_ops_run(ctx, op, params, &result, &st);
+    if (rc == DISCO_OK) {
+        disco__http_metrics_op_result(rq->srv, op->name, result);
+        disco__http_ok(r, MHD_HTTP_OK, result);
+    } else {
+        disco__http_error(r, rc, &st);
+    }
+}
+
 /* Runs `op` on `raw` (borrowed) and sets the reply. */
 static void run_op(http_req *rq, const disco_op *op, const json_t *raw, http_reply *r)
 {
-    json_t *params = NULL, *result = NULL;
-    disco_status st = {0};
+    json_t *params = NULL;
     disco_ctx *ctx = NULL;
-    int rc;
 
     if (!disco__http_role_allows(rq, op, r) || !paths_allowed(rq, op, raw, r) ||
         !validate(op, raw, &params, r))
         return;
+    if (disco__http_stream_missing(rq, op, params, r))
+        goto release_params;
     if (op->flags & DISCO_OP_LONG) {
         disco__http_job_submit(rq, op, params, r);
         goto release_params;
     }
     ctx = disco__http_ctx(rq, r);
-    if (!ctx)
-        goto release_params;
-    rc = disco_ops_run(ctx, op, params, &result, &st);
-    if (rc == DISCO_OK)
-        disco__http_ok(r, MHD_HTTP_OK, result);
-    else
-        disco__http_error(r, rc, &st);
+    if (ctx)
+        run_inline(rq, ctx, op, params, r);
     disco_ctx_free(ctx);
 release_params:
     json_decref(params);
@@ -222,6 +248,16 @@ static void post_op(http_req *rq, http_reply *r)
 {
     json_t *raw;
 
+    if (rq->stream) { /* the body is the op's input; its params are the query's */
+        raw = query_params(rq, r);
+        if (raw && disco__http_stream_params(rq, raw, r) == 0)
+            run_op(rq, rq->rt.op, raw, r);
+        else if (raw && !r->status)
+            disco__http_fail(r, MHD_HTTP_INTERNAL_SERVER_ERROR, DISCO_ERR_NOMEM, NULL,
+                             "out of memory");
+        json_decref(raw);
+        return;
+    }
     if (rq->method != HTTP_POST) { /* a listing op read with GET */
         raw = query_params(rq, r);
         if (raw)
@@ -231,8 +267,12 @@ static void post_op(http_req *rq, http_reply *r)
     }
     if (has_query(rq)) {
         disco__http_fail(r, MHD_HTTP_BAD_REQUEST, DISCO_ERR_INVAL, NULL,
-                         "POST %s takes its parameters in the JSON body, not the query string",
-                         rq->rt.op->name);
+                         "POST %s takes its parameters in the JSON body, not the query string%s",
+                         rq->rt.op->name,
+                         disco__http_stream_param(rq->rt.op)
+                             ? " (they go in the query string when the body is the input itself, "
+                               "sent in another media type than JSON)"
+                             : "");
         return;
     }
     raw = body_params(rq, r);

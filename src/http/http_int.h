@@ -7,6 +7,7 @@
  *   api.c          op routes, resource routes, health and readiness
  *   patch.c        PATCH /api/resources/{id}: merge patch -> resource.update
  *   objects_api.c  streamed object upload and download (ETag, Range)
+ *   streams.c      op bodies of other media types as the op's input ("-")
  *   pages.c        the index page and static files under /ui/
  *   guard.c        who is asking: bearer tokens, the rate limit, /metrics access
  *   services.c     what runs beside the requests: jobs, the shared tsdb, start/stop
@@ -18,12 +19,13 @@
  * A request's life (MHD calls the access handler repeatedly):
  *
  *   first call        route, authenticate, check declared size -> maybe reply now
- *   body chunks       appended to rq->body (JSON) or written to an upload pipe
+ *   body chunks       appended to rq->body (JSON), written to an upload pipe,
+ *                     or spooled to an unlinked file (an op's input stream)
  *   last call         run the route's handler, queue its reply (or suspend
  *                     the connection while a watch thread waits for a job)
  *   resumed           called again: answer from what the watch saw
  *   completed         count it in the metrics, free the request; abort an
- *                     unfinished upload
+ *                     unfinished upload, close a spooled body
  */
 #ifndef DISCO_HTTP_INT_H
 #define DISCO_HTTP_INT_H
@@ -139,7 +141,11 @@ typedef struct http_req {
     uint64_t received; /* bytes of body so far */
     int overflow;      /* the body went past its limit: dropped, 413 at the end */
     http_upload *up;   /* PUT /api/objects in progress */
-    unsigned status;   /* what was answered, for the log */
+    int stream;        /* POST to an op with a non-JSON body: the body is its input ("-") */
+    int spool_fd;      /* that body, in an unlinked file; -1: none, or handed on */
+    int spool_err;     /* errno of a failed write to it (answered at the end); 0: none */
+    const disco_param *stream_param; /* the op's input stream param */
+    unsigned status;                 /* what was answered, for the log */
     uint64_t t0_ns;
     char what[96];              /* "GET /healthz" for the log */
     http_watch *watch;          /* Prefer: wait in progress (the connection is suspended) */
@@ -237,6 +243,11 @@ void disco__http_metrics_job_done(void *user, const char *op, disco_job_state st
                                   double run_s);
 /* Adds n points written to the tsdb by `source`. */
 void disco__http_metrics_tsdb_written(http_metrics *m, const char *source, double n);
+/*
+ * Counts what a successful op reports (ts.write: its "written" points as
+ * source="api"). A disco_jobs_result_fn; `user` is the server.
+ */
+void disco__http_metrics_op_result(void *user, const char *op, const json_t *result);
 /* Requests, 5xx answers and the 95th percentile latency (ms) since the last call. */
 void disco__http_metrics_window(http_metrics *m, uint64_t *requests, uint64_t *errors,
                                 double *p95_ms);
@@ -264,6 +275,43 @@ void disco__http_upload_finish(http_req *rq, http_reply *r);
 /* Cancels an upload (client gone, body too large); nothing is stored. */
 void disco__http_upload_abort(http_req *rq);
 void disco__http_object_get(http_req *rq, http_reply *r);
+
+/* ---- streams.c ---- */
+/*
+ * 1 when a request body of this Content-Type (NULL: none) holds an op's
+ * parameters: application/json, any +json type, and
+ * application/x-www-form-urlencoded (what `curl -d` sends).
+ */
+int disco__http_type_is_params(const char *content_type);
+/* The first parameter of `op` flagged DISCO_PARAM_STREAM_IN, or NULL. */
+const disco_param *disco__http_stream_param(const disco_op *op);
+/*
+ * The value of `op`'s "format" parameter that `content_type` names
+ * (text/csv -> "csv", text/plain -> "line", ...) when it is one of the
+ * param's choices; NULL otherwise.
+ */
+const char *disco__http_stream_format(const disco_op *op, const char *content_type);
+/* Sets rq->stream for a POST to an op whose body is not JSON (before the headers are checked). */
+void disco__http_stream_detect(http_req *rq);
+/* Once the headers passed: the op's stream param (415), its role (403), the spool file. */
+int disco__http_stream_begin(http_req *rq, http_reply *r);
+void disco__http_stream_data(http_req *rq, const char *data, size_t n);
+/* Drops the spooled body (over the limit, or the request is done). */
+void disco__http_stream_release(http_req *rq);
+/*
+ * Completes the raw params (query arguments) of a streamed request: the
+ * stream param set to "-", "format" from the Content-Type; rewinds the
+ * body. 0, or -1 with a 400 (empty body, another file named) or 5xx.
+ */
+int disco__http_stream_params(http_req *rq, json_t *raw, http_reply *r);
+/* The spooled body for a job, which then owns it; -1 when none. */
+int disco__http_stream_take(http_req *rq);
+/*
+ * 1 when `op` (validated `params`) reads its input stream ("-") but the
+ * request sent JSON: then a 400 saying how to send the input.
+ */
+int disco__http_stream_missing(const http_req *rq, const disco_op *op, const json_t *params,
+                               http_reply *r);
 
 /* ---- pages.c ---- */
 char *disco__http_index_html(size_t *len);

@@ -2,7 +2,8 @@
  * jobs_api.c - long operations as jobs over HTTP (jobs.h):
  *
  *   POST /api/<long op>          validated, queued: 202 {"job", "state",
- *                                "status_url", "events_url"} + Location
+ *                                "status_url", "events_url"} + Location; a
+ *                                body that is the op's input goes with the job
  *     with Prefer: wait=N        the connection waits (suspended, on a watch
  *                                thread) up to N s: 200 with the result or the
  *                                op's error when the job ends in time
@@ -64,8 +65,9 @@ void disco__http_job_submit(http_req *rq, const disco_op *op, const json_t *para
 {
     disco_status st = {0};
     int wait_s = prefer_wait(rq->conn);
-    int rc = disco_jobs_submit(rq->srv->jobs, op, params, rq->principal, (disco_role)rq->role,
-                               rq->job, &st);
+    /* a body that is the op's input belongs to the job from here on */
+    int rc = disco_jobs_submit_input(rq->srv->jobs, op, params, rq->principal, (disco_role)rq->role,
+                                     disco__http_stream_take(rq), rq->job, &st);
 
     if (rc != DISCO_OK) {
         disco__http_error(r, rc, &st);

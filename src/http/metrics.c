@@ -11,7 +11,8 @@
  *   disco_objects, disco_objects_bytes               gauges   } read on scrape, at
  *   disco_tsdb_series, disco_tsdb_points,            gauges   } most every 5 s
  *   disco_tsdb_bytes                                         /
- *   disco_tsdb_points_written_total{source}          counter (the self-monitor's)
+ *   disco_tsdb_points_written_total{source}          counter: "monitor" (the self-monitor's),
+ *                                                    "api" (ts.write through the server)
  *
  * Routes are labelled by pattern ("/api/resources/{id}"), never by the raw
  * path, so the series stay few. The self-monitor also reads a window from
@@ -261,6 +262,8 @@ static int register_all(http_metrics *m, disco_status *st)
         rc = disco_prom_counter_new(m->reg, "disco_tsdb_points_written_total",
                                     "points this server wrote to the time-series store", source,
                                     &m->tsdb_written, st);
+    if (rc == DISCO_OK) /* shown from the start, so a rate over it has a first sample */
+        rc = disco_prom_counter_add(m->tsdb_written, (const char *const[]){"api"}, 0, st);
     return rc;
 }
 
@@ -346,6 +349,15 @@ void disco__http_metrics_tsdb_written(http_metrics *m, const char *source, doubl
 
     if (m)
         disco_prom_counter_add(m->tsdb_written, v, n, NULL);
+}
+
+void disco__http_metrics_op_result(void *user, const char *op, const json_t *result)
+{
+    disco_http *srv = user;
+    json_t *n = json_object_get(result, "written");
+
+    if (strcmp(op, "ts.write") == 0 && json_is_integer(n) && json_integer_value(n) > 0)
+        disco__http_metrics_tsdb_written(srv->metrics, "api", (double)json_integer_value(n));
 }
 
 static int cmp_double(const void *a, const void *b)

@@ -21,9 +21,17 @@
  *   When the put fails early (disk full), its thread closes the read end;
  *   our writes get EPIPE (SIGPIPE is ignored) and the rest of the body is
  *   dropped; the error is answered at the end.
+ *
+ * ACCESS
+ *   Objects follow the OBJECTS rule of access.h: a finished upload is
+ *   recorded for its principal (disco_access_object_uploaded), and a
+ *   download (GET or HEAD) of an object the principal may not read is the
+ *   404 of a hash the store does not hold, checked before the object is
+ *   opened, so neither status nor message tells them apart.
  */
 #include "http_int.h"
 
+#include "disco/access.h"
 #include "disco/hash.h"
 #include "disco/log.h"
 
@@ -171,11 +179,28 @@ static void upload_end(http_req *rq, int cancel)
     pthread_join(up->th, NULL);
 }
 
+/* Records the finished put for its principal; *created becomes what the caller may know. */
+static int upload_note(http_upload *up)
+{
+    disco_catalog *cat;
+    int rc;
+
+    if (disco_ctx_role(up->ctx) == DISCO_ROLE_NONE)
+        return DISCO_OK;
+    rc = disco_ctx_catalog(up->ctx, &cat, &up->st);
+    if (rc == DISCO_OK)
+        rc = disco_access_object_uploaded(cat, up->info.hash, disco_ctx_principal(up->ctx),
+                                          disco_ctx_role(up->ctx), &up->created, &up->st);
+    return rc;
+}
+
 void disco__http_upload_finish(http_req *rq, http_reply *r)
 {
     http_upload *up = rq->up;
 
     upload_end(rq, 0);
+    if (up->rc == DISCO_OK)
+        up->rc = upload_note(up);
     if (up->rc != DISCO_OK) {
         disco__http_error(r, up->rc, &up->st);
     } else {
@@ -311,6 +336,21 @@ static void serve_object(http_req *rq, http_reply *r, int fd, uint64_t size)
     send_object(r, fd, off, len);
 }
 
+/* The request's principal may read `hash`; else the store's NOTFOUND (access.h). */
+static int object_guard(disco_ctx *ctx, const disco_objects *objs, const char *hash,
+                        disco_status *st)
+{
+    disco_role role = disco_ctx_role(ctx);
+    disco_catalog *cat = NULL;
+    int rc = DISCO_OK;
+
+    if (role != DISCO_ROLE_NONE && role != DISCO_ROLE_ADMIN)
+        rc = disco_ctx_catalog(ctx, &cat, st);
+    if (rc == DISCO_OK)
+        rc = disco_access_object_check(cat, objs, hash, disco_ctx_principal(ctx), role, st);
+    return rc;
+}
+
 void disco__http_object_get(http_req *rq, http_reply *r)
 {
     disco_status st = {0};
@@ -332,6 +372,8 @@ void disco__http_object_get(http_req *rq, http_reply *r)
         !(ctx = disco__http_ctx(rq, r)))
         return;
     rc = disco_ctx_objects(ctx, &objs, &st);
+    if (rc == DISCO_OK)
+        rc = object_guard(ctx, objs, hash, &st);
     if (rc == DISCO_OK)
         rc = disco_objects_open_read(objs, hash, &fd, &st);
     if (rc == DISCO_OK && fstat(fd, &sb) != 0)

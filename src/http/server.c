@@ -174,9 +174,10 @@ static uint64_t declared_length(struct MHD_Connection *c)
     return v ? strtoull(v, NULL, 10) : 0;
 }
 
+/* A body streamed to a store or an op rather than parsed: it may be as large as an upload. */
 static int is_upload(const http_req *rq)
 {
-    return rq->rt.kind == ROUTE_OBJECTS;
+    return rq->rt.kind == ROUTE_OBJECTS || rq->stream;
 }
 
 static uint64_t body_limit(const http_req *rq)
@@ -233,10 +234,14 @@ static enum MHD_Result begin(disco_http *srv, struct MHD_Connection *c, const ch
     rq->t0_ns = now_ns();
     snprintf(rq->what, sizeof rq->what, "%s %s", method, url);
     rq->method = disco__http_method(method);
+    rq->spool_fd = -1;
     disco__http_route(url, &rq->rt);
+    disco__http_stream_detect(rq);
     if (check_headers(rq, url, &r) != 0)
         return respond(rq, &r);
-    if (is_upload(rq) && disco__http_upload_begin(rq, &r) != 0)
+    if (rq->rt.kind == ROUTE_OBJECTS && disco__http_upload_begin(rq, &r) != 0)
+        return respond(rq, &r);
+    if (rq->stream && disco__http_stream_begin(rq, &r) != 0)
         return respond(rq, &r);
     return MHD_YES;
 }
@@ -259,10 +264,10 @@ static int append(http_req *rq, const char *data, size_t n)
 }
 
 /*
- * A chunk of body: appended (JSON) or streamed (upload). A body of
- * undeclared length that goes past its limit is read on and dropped, for
- * a 413 at its end, unless it goes on for DISCARD_MAX more bytes: then
- * the connection is closed.
+ * A chunk of body: appended (JSON), streamed (upload) or spooled (an op's
+ * input). A body of undeclared length that goes past its limit is read on
+ * and dropped, for a 413 at its end, unless it goes on for DISCARD_MAX
+ * more bytes: then the connection is closed.
  */
 static enum MHD_Result feed(http_req *rq, const char *data, size_t n)
 {
@@ -273,11 +278,14 @@ static enum MHD_Result feed(http_req *rq, const char *data, size_t n)
         rq->overflow = 1;
         if (rq->up)
             disco__http_upload_abort(rq);
+        disco__http_stream_release(rq);
     }
     if (rq->overflow)
         return rq->received - limit <= DISCARD_MAX ? MHD_YES : MHD_NO;
-    if (is_upload(rq))
+    if (rq->up)
         disco__http_upload_data(rq, data, n);
+    else if (rq->stream)
+        disco__http_stream_data(rq, data, n);
     else if (append(rq, data, n) != 0)
         return MHD_NO;
     return MHD_YES;
@@ -365,6 +373,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
         return;
     if (rq->up)
         disco__http_upload_abort(rq);
+    disco__http_stream_release(rq);
     if (rq->watch)
         disco__http_watch_release(rq->watch);
     ms = (double)(now_ns() - rq->t0_ns) / 1e6;

@@ -102,6 +102,8 @@ static int start_jobs(disco_http *srv, disco_status *st)
     jc.setup_user = srv;
     jc.on_done = disco__http_metrics_job_done;
     jc.done_user = srv;
+    jc.on_result = disco__http_metrics_op_result;
+    jc.result_user = srv;
     return disco_jobs_new(&srv->cfg, &jc, &srv->jobs, st);
 }
 

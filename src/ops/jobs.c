@@ -20,6 +20,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 const char *disco_job_state_name(disco_job_state s)
 {
@@ -47,10 +48,19 @@ disco_jobs_config disco_jobs_config_default(void)
 
 /* ---- jobs and their events ---------------------------------------------- */
 
+/* Closes the job's input stream, if it has one. */
+static void drop_input(disco__job *j)
+{
+    if (j->in_fd >= 0)
+        close(j->in_fd);
+    j->in_fd = -1;
+}
+
 static void job_free(disco__job *j)
 {
     if (!j)
         return;
+    drop_input(j);
     json_decref(j->params);
     json_decref(j->result);
     free(j->ring);
@@ -135,6 +145,7 @@ static done_note finalize(disco_jobs *jobs, disco__job *j, disco_job_state state
     uint64_t began = j->started_ns;
     done_note note;
 
+    drop_input(j);
     j->state = state;
     j->finished_ms = disco_time_now_ms();
     j->finished_ns = disco_time_mono_ns();
@@ -236,12 +247,15 @@ static int run_job(disco_jobs *jobs, disco__job *j, json_t **result, disco_statu
             disco_ctx_set_principal(ctx, j->principal);
         disco_ctx_set_role(ctx, j->role);
         disco_ctx_set_progress(ctx, &prog);
+        disco_ctx_set_streams(ctx, j->in_fd, -1); /* in_fd changes only once the job is final */
         if (jobs->jc.setup)
             rc = jobs->jc.setup(jobs->jc.setup_user, ctx, st);
     }
     if (rc == DISCO_OK)
         rc = disco_ops_run(ctx, j->op, j->params, result, st);
     disco_ctx_free(ctx);
+    if (rc == DISCO_OK && jobs->jc.on_result)
+        jobs->jc.on_result(jobs->jc.result_user, j->op->name, *result);
     return rc;
 }
 
@@ -394,12 +408,13 @@ void disco_jobs_free(disco_jobs *jobs)
 }
 
 static disco__job *job_new(disco_jobs *jobs, const disco_op *op, const json_t *params,
-                           const char *principal, disco_role role)
+                           const char *principal, disco_role role, int in_fd)
 {
     disco__job *j = calloc(1, sizeof *j);
 
     if (!j)
         return NULL;
+    j->in_fd = in_fd;
     j->owner = jobs;
     j->op = op;
     j->role = role;
@@ -443,17 +458,28 @@ int disco_jobs_submit(disco_jobs *jobs, const disco_op *op, const json_t *params
                       const char *principal, disco_role role, char id[DISCO_ID_LEN + 1],
                       disco_status *st)
 {
-    disco__job *j;
+    return disco_jobs_submit_input(jobs, op, params, principal, role, -1, id, st);
+}
+
+int disco_jobs_submit_input(disco_jobs *jobs, const disco_op *op, const json_t *params,
+                            const char *principal, disco_role role, int in_fd,
+                            char id[DISCO_ID_LEN + 1], disco_status *st)
+{
+    disco__job *j = NULL;
     int rc = DISCO_OK;
 
     if (!op || !op->fn)
-        return disco_status_set(st, DISCO_ERR_INVAL, "op", "jobs: no operation to run");
-    if (params && !json_is_object(params))
-        return disco_status_set(st, DISCO_ERR_INVAL, "params",
-                                "parameters of %s must be a JSON object", op->name);
-    j = job_new(jobs, op, params, principal, role);
-    if (!j)
-        return disco_status_set(st, DISCO_ERR_NOMEM, NULL, "out of memory");
+        rc = disco_status_set(st, DISCO_ERR_INVAL, "op", "jobs: no operation to run");
+    else if (params && !json_is_object(params))
+        rc = disco_status_set(st, DISCO_ERR_INVAL, "params",
+                              "parameters of %s must be a JSON object", op->name);
+    else if (!(j = job_new(jobs, op, params, principal, role, in_fd)))
+        rc = disco_status_set(st, DISCO_ERR_NOMEM, NULL, "out of memory");
+    if (rc != DISCO_OK) {
+        if (in_fd >= 0) /* no job took it */
+            close(in_fd);
+        return rc;
+    }
     pthread_mutex_lock(&jobs->lock);
     if (jobs->stopping) {
         rc = disco_status_set(st, DISCO_ERR_CANCELLED, "jobs", "the job manager is shutting down");

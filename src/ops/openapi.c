@@ -9,8 +9,9 @@
  * (additionalProperties: false), as disco_ops_validate() does. A quick op
  * answers 200 with its result; a long one (DISCO_OP_LONG) 202 with the job
  * that runs it. x-disco-role names the least token role that may call it
- * (access.h). The fixed routes are in openapi_routes.c, the shared
- * components in openapi_schemas.c.
+ * (access.h). An op that reads an input stream ("-") also takes the input
+ * itself as the body (openapi_streams.c). The fixed routes are in
+ * openapi_routes.c, the shared components in openapi_schemas.c.
  */
 #include "openapi_int.h"
 
@@ -90,7 +91,10 @@ static void describe(const disco_param *p, int in_query, char *buf, size_t size)
 {
     const char *note = "";
 
-    if (p->type == DISCO_P_PATH)
+    if (p->type == DISCO_P_PATH && (p->flags & DISCO_PARAM_STREAM_IN))
+        note = " (over HTTP \"-\": the request body, sent in another media type than JSON; "
+               "other values name a file on the server, refused unless it allows local paths)";
+    else if (p->type == DISCO_P_PATH)
         note = " (a file on the server; refused over HTTP unless the server allows local paths)";
     else if (p->type == DISCO_P_JSON)
         note = " (any JSON value; a string is read as JSON text)";
@@ -188,15 +192,21 @@ static json_t *request_body(const disco_op *op)
         json_decref(schema);
         return NULL;
     }
-    return json_pack("{s:s, s:b, s:{s:{s:o}}}", "description", "the parameters, as a JSON object",
-                     "required", json_array_size(json_object_get(schema, "required")) > 0,
-                     "content", "application/json", "schema", schema);
+    json_t *body =
+        json_pack("{s:s, s:b, s:{s:{s:o}}}", "description", "the parameters, as a JSON object",
+                  "required", json_array_size(json_object_get(schema, "required")) > 0, "content",
+                  "application/json", "schema", schema);
+    if (body && disco__openapi_stream_body(op, body) != DISCO_OK) {
+        json_decref(body);
+        return NULL;
+    }
+    return body;
 }
 
 static json_t *op_responses(const disco_op *op)
 {
-    static const unsigned quick[] = {400, 401, 403, 404, 409, 0};
-    static const unsigned slow[] = {400, 401, 403, 404, 409, 503, 0};
+    static const unsigned quick[] = {400, 401, 403, 404, 409, 413, 415, 0};
+    static const unsigned slow[] = {400, 401, 403, 404, 409, 413, 415, 503, 0};
     char text[160];
     json_t *r;
 
@@ -228,11 +238,21 @@ static json_t *operation(const disco_op *op, const char *id)
     const char *dot = strchr(op->name, '.');
 
     snprintf(group, sizeof group, "%.*s", dot ? (int)(dot - op->name) : 4, dot ? op->name : "misc");
-    return json_pack("{s:s, s:s, s:s, s:[s], s:o, s:o, s:s, s:b, s:s}", "operationId", id,
-                     "summary", op->summary, "description", op->help ? op->help : op->summary,
-                     "tags", group, "requestBody", request_body(op), "responses", op_responses(op),
-                     "x-disco-op", op->name, "x-disco-job", (op->flags & DISCO_OP_LONG) != 0,
-                     "x-disco-role", disco_apitoken_role_name(disco_access_op_role(op)));
+    json_t *o =
+        json_pack("{s:s, s:s, s:s, s:[s], s:o, s:o, s:s, s:b, s:s}", "operationId", id, "summary",
+                  op->summary, "description", op->help ? op->help : op->summary, "tags", group,
+                  "requestBody", request_body(op), "responses", op_responses(op), "x-disco-op",
+                  op->name, "x-disco-job", (op->flags & DISCO_OP_LONG) != 0, "x-disco-role",
+                  disco_apitoken_role_name(disco_access_op_role(op)));
+    json_t *query = disco__openapi_stream_query(op);
+
+    if (o && query && json_object_set_new(o, "parameters", query) != 0) {
+        json_decref(o);
+        return NULL;
+    }
+    if (!o)
+        json_decref(query);
+    return o;
 }
 
 /* POST /api/<group>/<verb> for every op, then the aliases. */

@@ -36,6 +36,12 @@ json_t *disco__openapi_error_responses(void);
 /* Adds the routes that are not "POST an op" (resources, objects, jobs, health) to `paths`. */
 int disco__openapi_routes(json_t *paths);
 
+/* ---- openapi_streams.c ---- */
+/* Adds the media types of `op`'s input stream, if it has one, to its requestBody `body`. */
+int disco__openapi_stream_body(const disco_op *op, json_t *body);
+/* The query parameters that go with a body that is the input; NULL when op has no input stream. */
+json_t *disco__openapi_stream_query(const disco_op *op);
+
 /* The components object: schemas, responses, parameters, securitySchemes. */
 json_t *disco__openapi_components(void);
 

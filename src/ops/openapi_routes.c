@@ -22,6 +22,8 @@ static const struct {
     {404, "NotFound", "no such route, resource, object or job (NOTFOUND)"},
     {409, "Conflict", "conflicts with the current state, e.g. a stale version (EXISTS, CONFLICT)"},
     {413, "TooLarge", "the request body is larger than the server accepts (LIMIT)"},
+    {415, "UnsupportedMediaType",
+     "a body neither JSON nor the input of an op that reads one (UNSUPPORTED)"},
     {429, "TooMany", "too many requests from this principal; see Retry-After"},
     {503, "Unavailable", "the server is busy or its job queue is full; see Retry-After (BUSY)"},
 };

@@ -1,8 +1,15 @@
 /*
  * ops_object.c - object put|get|stat|verify|gc over the content-addressed store.
+ *
+ * With a role (a request with an API token) objects follow the OBJECTS
+ * rule of access.h: get, stat and verify of named hashes answer for an
+ * object the principal may not read exactly as for one that is not
+ * stored; a put records its uploader; verifying every object and gc are
+ * for admins. Local use (no role) opens no catalog for these checks.
  */
 #include "ops_int.h"
 
+#include "disco/access.h"
 #include "disco/artefact.h"
 #include "disco/timeutil.h"
 
@@ -16,6 +23,40 @@ static json_t *info_json(const disco_object_info *info)
     disco_time_format_iso(info->mtime_ms, when);
     return json_pack("{s:s, s:I, s:s}", "hash", info->hash, "size", (json_int_t)info->size,
                      "stored", when);
+}
+
+static int limited(const disco_ctx *ctx)
+{
+    disco_role role = disco_ctx_role(ctx);
+
+    return role != DISCO_ROLE_NONE && role != DISCO_ROLE_ADMIN;
+}
+
+/* The context's principal may read `hash`; else NOTFOUND as for a missing object. */
+static int guard(disco_ctx *ctx, disco_objects *objs, const char *hash, disco_status *st)
+{
+    disco_catalog *cat = NULL;
+    int rc = limited(ctx) ? disco_ctx_catalog(ctx, &cat, st) : DISCO_OK;
+
+    if (rc == DISCO_OK)
+        rc = disco_access_object_check(cat, objs, hash, disco_ctx_principal(ctx),
+                                       disco_ctx_role(ctx), st);
+    return rc;
+}
+
+/* Records the upload of a request with a role (access.h); *created as the caller may see it. */
+static int note_upload(disco_ctx *ctx, const char *hash, int *created, disco_status *st)
+{
+    disco_catalog *cat;
+    int rc;
+
+    if (disco_ctx_role(ctx) == DISCO_ROLE_NONE)
+        return DISCO_OK;
+    rc = disco_ctx_catalog(ctx, &cat, st);
+    if (rc == DISCO_OK)
+        rc = disco_access_object_uploaded(cat, hash, disco_ctx_principal(ctx), disco_ctx_role(ctx),
+                                          created, st);
+    return rc;
 }
 
 static int op_put(disco_ctx *ctx, const json_t *params, json_t **result, disco_status *st)
@@ -36,6 +77,8 @@ static int op_put(disco_ctx *ctx, const json_t *params, json_t **result, disco_s
     } else {
         rc = disco_objects_put_file(objs, file, disco_ctx_progress(ctx), &info, &created, st);
     }
+    if (rc == DISCO_OK)
+        rc = note_upload(ctx, info.hash, &created, st);
     if (rc != DISCO_OK)
         return rc;
     *result = info_json(&info);
@@ -53,6 +96,8 @@ static int op_get(disco_ctx *ctx, const json_t *params, json_t **result, disco_s
     disco_object_info info;
     int rc = disco_ctx_objects(ctx, &objs, st);
 
+    if (rc == DISCO_OK)
+        rc = guard(ctx, objs, hash, st);
     if (rc == DISCO_OK)
         rc = disco_objects_stat(objs, hash, &info, st);
     if (rc != DISCO_OK)
@@ -80,12 +125,15 @@ static int op_get(disco_ctx *ctx, const json_t *params, json_t **result, disco_s
 
 static int op_stat(disco_ctx *ctx, const json_t *params, json_t **result, disco_status *st)
 {
+    const char *hash = disco__param_str(params, "hash");
     disco_objects *objs;
     disco_object_info info;
     int rc = disco_ctx_objects(ctx, &objs, st);
 
     if (rc == DISCO_OK)
-        rc = disco_objects_stat(objs, disco__param_str(params, "hash"), &info, st);
+        rc = guard(ctx, objs, hash, st);
+    if (rc == DISCO_OK)
+        rc = disco_objects_stat(objs, hash, &info, st);
     if (rc == DISCO_OK)
         *result = info_json(&info);
     return rc;
@@ -102,17 +150,28 @@ typedef struct verify_tally {
     char first_bad[DISCO_STATUS_MSG_MAX];
 } verify_tally;
 
-static int verify_one(disco_objects *objs, const char *hash, const disco_progress *prog,
-                      json_t *problems, verify_tally *t)
+/*
+ * Verifies one object and tallies a problem; one the principal may not
+ * read is a problem exactly as a missing one. Returns only what stops the
+ * whole check (cancelled, the catalog failing), with its status in `st`.
+ */
+static int verify_one(disco_ctx *ctx, disco_objects *objs, const char *hash, json_t *problems,
+                      verify_tally *t, disco_status *st)
 {
     disco_status one = {0};
-    int rc = disco_objects_verify(objs, hash, prog, &one);
+    int rc = guard(ctx, objs, hash, &one);
 
+    if (rc != DISCO_OK && rc != DISCO_ERR_NOTFOUND) {
+        *st = one;
+        return rc;
+    }
+    if (rc == DISCO_OK)
+        rc = disco_objects_verify(objs, hash, disco_ctx_progress(ctx), &one);
     t->checked++;
     if (rc == DISCO_ERR_CANCELLED)
+        *st = one;
+    if (rc == DISCO_OK || rc == DISCO_ERR_CANCELLED)
         return rc;
-    if (rc == DISCO_OK)
-        return DISCO_OK;
     if (t->bad++ == 0)
         snprintf(t->first_bad, sizeof t->first_bad, "%s", disco_status_message(&one));
     json_array_append_new(problems,
@@ -130,11 +189,15 @@ static int op_verify(disco_ctx *ctx, const json_t *params, json_t **result, disc
     size_t i;
     int rc = disco_ctx_objects(ctx, &objs, st);
 
+    if (rc == DISCO_OK && !given && limited(ctx))
+        rc = disco_status_set(st, DISCO_ERR_PERM, "hashes",
+                              "param 'hashes': checking every object needs role admin; this "
+                              "token is %s, so name the objects to check",
+                              disco_apitoken_role_name(disco_ctx_role(ctx)));
     if (rc == DISCO_OK && !given)
         rc = disco_objects_foreach(objs, collect_hash, hashes, st);
     for (i = 0; rc == DISCO_OK && i < json_array_size(hashes); i++)
-        rc = verify_one(objs, json_string_value(json_array_get(hashes, i)), disco_ctx_progress(ctx),
-                        problems, &t);
+        rc = verify_one(ctx, objs, json_string_value(json_array_get(hashes, i)), problems, &t, st);
     if (rc == DISCO_OK && t.bad)
         rc = disco_status_set(st, DISCO_ERR_CORRUPT, "hashes", "%zu of %zu objects failed: %s%s",
                               t.bad, t.checked, t.first_bad, t.bad > 1 ? " (and more)" : "");
@@ -146,8 +209,39 @@ static int op_verify(disco_ctx *ctx, const json_t *params, json_t **result, disc
     return rc;
 }
 
+/*
+ * After gc removed objects: forgets the uploads of each removed one made
+ * before `cutoff_ms` (a later upload may have stored the bytes again) and
+ * adds "uploads_forgotten" to the report.
+ */
+static int forget_uploads(disco_catalog *cat, disco_objects *objs, json_t *report,
+                          int64_t cutoff_ms, disco_status *st)
+{
+    const json_t *gone = json_object_get(report, "unreferenced");
+    int64_t total = 0, n;
+    disco_status missing = {0};
+    size_t i;
+    json_t *item;
+    int rc = DISCO_OK;
+
+    json_array_foreach (gone, i, item) {
+        const char *hash = json_string_value(json_object_get(item, "hash"));
+        if (rc != DISCO_OK || !hash ||
+            disco_objects_stat(objs, hash, NULL, &missing) != DISCO_ERR_NOTFOUND)
+            continue;
+        rc = disco_catalog_upload_forget(cat, hash, cutoff_ms, &n, st);
+        total += n;
+    }
+    if (rc == DISCO_OK && json_object_set_new(report, "uploads_forgotten", json_integer(total)))
+        rc = disco_status_set(st, DISCO_ERR_NOMEM, NULL, "out of memory");
+    return rc;
+}
+
 static int op_gc(disco_ctx *ctx, const json_t *params, json_t **result, disco_status *st)
 {
+    int64_t grace_ms = disco__param_int(params, "grace", 3600) * 1000;
+    int64_t cutoff_ms = disco_time_now_ms() - grace_ms;
+    int apply = disco__param_bool(params, "apply", 0);
     disco_catalog *cat;
     disco_objects *objs;
     int rc = disco_ctx_catalog(ctx, &cat, st);
@@ -155,8 +249,9 @@ static int op_gc(disco_ctx *ctx, const json_t *params, json_t **result, disco_st
     if (rc == DISCO_OK)
         rc = disco_ctx_objects(ctx, &objs, st);
     if (rc == DISCO_OK)
-        rc = disco_artefact_gc(cat, objs, disco__param_bool(params, "apply", 0),
-                               disco__param_int(params, "grace", 3600) * 1000, result, st);
+        rc = disco_artefact_gc(cat, objs, apply, grace_ms, result, st);
+    if (rc == DISCO_OK && apply)
+        rc = forget_uploads(cat, objs, *result, cutoff_ms, st);
     return rc;
 }
 
@@ -169,8 +264,9 @@ static int op_gc(disco_ctx *ctx, const json_t *params, json_t **result, disco_st
 static const disco_param put_params[] = {
     {.name = "file",
      .type = DISCO_P_PATH,
-     .flags = DISCO_PARAM_REQUIRED | DISCO_PARAM_POSITIONAL,
-     .help = "file to store (\"-\" reads standard input)"},
+     .flags = DISCO_PARAM_REQUIRED | DISCO_PARAM_POSITIONAL | DISCO_PARAM_STREAM_IN,
+     .help = "file to store (\"-\" reads standard input)",
+     .media = "application/octet-stream"},
     {0},
 };
 
@@ -235,13 +331,15 @@ const disco_op disco__ops_object[] = {
      .fn = op_stat},
     {.name = "object.verify",
      .summary = "re-hash objects to detect corruption on disk",
+     .help = "Without hashes it checks every object, which needs role admin over the API.",
      .params = verify_params,
      .flags = DISCO_OP_LONG,
      .fn = op_verify},
     {.name = "object.gc",
      .summary = "find (and with --apply remove) objects nothing refers to",
+     .help = "Lists the hashes of every unreferenced object: for admins only.",
      .params = gc_params,
-     .flags = DISCO_OP_WRITES | DISCO_OP_LONG,
+     .flags = DISCO_OP_WRITES | DISCO_OP_LONG | DISCO_OP_ADMIN,
      .fn = op_gc},
     {0},
 };

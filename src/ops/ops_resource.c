@@ -293,6 +293,9 @@ static int op_delete(disco_ctx *ctx, const json_t *params, json_t **result, disc
 
 static const char *const lineage_dirs[] = {"ancestors", "descendants", "both", NULL};
 
+/* A payload is stored as bytes, whatever its type: these are the usual ones. */
+#define P_PAYLOAD_MEDIA "application/octet-stream audio/wav audio/flac audio/midi"
+
 #define P_ACL_PARAMS                                                                               \
     {.name = "public", .type = DISCO_P_BOOL, .help = "readable by everyone"},                      \
         {.name = "readers", .type = DISCO_P_STRINGS, .help = "principals who may read it"},        \
@@ -307,8 +310,10 @@ static const disco_param create_params[] = {
      .help = "resource type, e.g. audio, midi, prompt, model ([a-z][a-z0-9_.-]*)"},
     {.name = "file",
      .type = DISCO_P_PATH,
+     .flags = DISCO_PARAM_STREAM_IN,
      .short_flag = 'f',
-     .help = "payload file to store with it (\"-\" reads standard input)"},
+     .help = "payload file to store with it (\"-\" reads standard input)",
+     .media = P_PAYLOAD_MEDIA},
     {.name = "tags", .type = DISCO_P_TAGS, .short_flag = 't', .help = "key=value tags"},
     {.name = "metadata",
      .type = DISCO_P_OBJECT,
@@ -337,8 +342,10 @@ static const disco_param update_params[] = {
     P_ID,
     {.name = "file",
      .type = DISCO_P_PATH,
+     .flags = DISCO_PARAM_STREAM_IN,
      .short_flag = 'f',
-     .help = "new payload file (\"-\" reads standard input)"},
+     .help = "new payload file (\"-\" reads standard input)",
+     .media = P_PAYLOAD_MEDIA},
     {.name = "remove_file", .type = DISCO_P_BOOL, .help = "drop the payload"},
     {.name = "tags", .type = DISCO_P_TAGS, .short_flag = 't', .help = "tags to set (merged)"},
     {.name = "remove_tags", .type = DISCO_P_STRINGS, .help = "tag keys to remove"},

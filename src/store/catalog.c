@@ -19,6 +19,7 @@
 #include "disco/json.h"
 #include "disco/timeutil.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -480,6 +481,73 @@ int disco_catalog_foreach_object(disco_catalog *c, int (*fn)(void *user, const c
     c->in_callback = 1;
     rc = c->ops->foreach_object(c, fn, user, st);
     c->in_callback = 0;
+    return rc;
+}
+
+/* ---- objects: referrers and uploads -------------------------------------- */
+
+/* A well-formed payload hash, named in the status field "hash". */
+static int check_hash(const char *hash, disco_status *st)
+{
+    int rc = disco_hash_check(hash, "object hash", st);
+
+    if (rc && st)
+        snprintf(st->field, sizeof st->field, "hash");
+    return rc;
+}
+
+int disco_catalog_foreach_referrer(disco_catalog *c, const char *hash,
+                                   int (*fn)(void *user, const disco_resource *r), void *user,
+                                   disco_status *st)
+{
+    int rc = ready(c, st);
+
+    if (rc || (rc = check_hash(hash, st)))
+        return rc;
+    if (!fn)
+        return disco_status_set(st, DISCO_ERR_INVAL, "fn", "foreach_referrer: fn is NULL");
+    c->in_callback = 1;
+    rc = c->ops->foreach_referrer(c, hash, fn, user, st);
+    c->in_callback = 0;
+    return rc;
+}
+
+int disco_catalog_upload_record(disco_catalog *c, const char *hash, const char *principal,
+                                disco_status *st)
+{
+    int rc = ready(c, st);
+
+    if (rc || (rc = check_hash(hash, st)) ||
+        (rc = disco__catalog_check_principal(principal, "principal", st)))
+        return rc;
+    return c->ops->upload_record(c, hash, principal, disco_time_now_ms(), st);
+}
+
+int disco_catalog_upload_get(disco_catalog *c, const char *hash, const char *principal,
+                             disco_upload *out, disco_status *st)
+{
+    int rc = ready(c, st);
+
+    if (rc || (rc = check_hash(hash, st)) ||
+        (rc = disco__catalog_check_principal(principal, "principal", st)))
+        return rc;
+    if (!out)
+        return disco_status_set(st, DISCO_ERR_INVAL, "out", "catalog upload get: out is NULL");
+    memset(out, 0, sizeof *out);
+    return c->ops->upload_get(c, hash, principal, out, st);
+}
+
+int disco_catalog_upload_forget(disco_catalog *c, const char *hash, int64_t before_ms,
+                                int64_t *removed, disco_status *st)
+{
+    int64_t n = 0;
+    int rc = ready(c, st);
+
+    if (rc || (rc = check_hash(hash, st)))
+        return rc;
+    rc = c->ops->upload_forget(c, hash, before_ms, &n, st);
+    if (removed)
+        *removed = rc == DISCO_OK ? n : 0;
     return rc;
 }
 

@@ -151,6 +151,13 @@ static int check_principal_arg(const char *name, const char *field, disco_status
     return DISCO_OK;
 }
 
+int disco__catalog_check_principal(const char *name, const char *field, disco_status *st)
+{
+    if (!name)
+        return disco_status_set(st, DISCO_ERR_INVAL, field, "%s: required", field);
+    return check_principal_arg(name, field, st);
+}
+
 static int check_principals(const char *member, const json_t *list, disco_status *st)
 {
     size_t i;

@@ -25,8 +25,8 @@
 
 /* Deepest metadata accepted (an object alone is depth 1). */
 #define DISCO__METADATA_DEPTH_MAX 32
-/* Longest principal name in an ACL or a visible_to filter. */
-#define DISCO__PRINCIPAL_MAX 256
+/* Longest principal name in an ACL, a visible_to filter or an upload record. */
+#define DISCO__PRINCIPAL_MAX DISCO_PRINCIPAL_MAX
 /* Longest metadata filter path ("a.b.c"). */
 #define DISCO__METADATA_PATH_MAX 256
 /* Default page size of a listing. */
@@ -74,6 +74,18 @@ typedef struct disco__catalog_ops {
     int (*token_revoke)(disco_catalog *c, const char *name_or_id, int64_t now_ms,
                         disco_apitoken *out, disco_status *st);
     int (*token_touch)(disco_catalog *c, const char *id, int64_t now_ms, disco_status *st);
+    /* Objects: the resources whose versions name a payload, and who
+     * uploaded what. `hash` and `principal` arrive checked; upload_get
+     * answers NOTFOUND (with a message) when there is no record. */
+    int (*foreach_referrer)(disco_catalog *c, const char *hash,
+                            int (*fn)(void *user, const disco_resource *r), void *user,
+                            disco_status *st);
+    int (*upload_record)(disco_catalog *c, const char *hash, const char *principal, int64_t now_ms,
+                         disco_status *st);
+    int (*upload_get)(disco_catalog *c, const char *hash, const char *principal, disco_upload *out,
+                      disco_status *st);
+    int (*upload_forget)(disco_catalog *c, const char *hash, int64_t before_ms, int64_t *removed,
+                         disco_status *st);
     void (*close)(disco_catalog *c);
 } disco__catalog_ops;
 
@@ -90,6 +102,10 @@ struct disco_catalog {
 int disco__catalog_check_spec(const disco_resource_spec *spec, disco_status *st);
 int disco__catalog_check_patch(const disco_resource_patch *patch, disco_status *st);
 int disco__catalog_check_filter(const disco_resource_filter *f, disco_status *st);
+
+/* A principal given as a C string: INVAL naming `field` unless 1..DISCO__PRINCIPAL_MAX
+ * bytes without control characters. */
+int disco__catalog_check_principal(const char *name, const char *field, disco_status *st);
 
 /* disco_id_check() of `id` named `what`, with the status field set to `field`. */
 int disco__catalog_check_id(const char *id, const char *what, const char *field, disco_status *st);

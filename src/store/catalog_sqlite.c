@@ -1,7 +1,7 @@
 /*
  * catalog_sqlite.c - the embedded catalog: one SQLite file in WAL mode.
  *
- * SCHEMA (version 2, kept in PRAGMA user_version; migrations[] below)
+ * SCHEMA (version 3, kept in PRAGMA user_version; migrations[] below)
  *
  *   resources(rid INTEGER PK, id UNIQUE, type, created, modified, version,
  *             deleted, object, owner)
@@ -10,7 +10,9 @@
  *   versions(rid, version, modified, deleted, object, parents, tags, acl,
  *            metadata)  PK (rid, version)
  *       every version ever written; the JSON columns hold the key-sorted
- *       compact text of the members (parents as ids)
+ *       compact text of the members (parents as ids);
+ *       partial index versions_by_object (object) WHERE object IS NOT NULL
+ *       finds the resources that ever named a payload       (version 3)
  *   parents(child, parent)  PK (child, parent), index (parent, child)
  *       the links of each resource's latest version, as rids
  *   tags(rid, key, value)   PK (rid, key), index (key, value)
@@ -19,6 +21,9 @@
  *          created, last_used, revoked)          (version 2)
  *       API tokens: the SHA-256 of each secret, never the secret; a name is
  *       unique among live tokens (revoked = 0), by a partial unique index
+ *   uploads(hash, principal, first, last)  PK (hash, principal)  (version 3)
+ *       who uploaded which object, and when first and last: an uploader may
+ *       read its object before any resource names it (ops/access)
  *
  * resources, parents and tags index the latest versions and are kept in
  * step with versions by every write (one transaction each, or a savepoint
@@ -76,8 +81,15 @@ static const char SCHEMA_V2[] =
     " revoked INTEGER NOT NULL DEFAULT 0);"
     "CREATE UNIQUE INDEX tokens_live_name ON tokens(name) WHERE revoked = 0;";
 
+static const char SCHEMA_V3[] =
+    "CREATE INDEX versions_by_object ON versions(object) WHERE object IS NOT NULL;"
+    "CREATE TABLE uploads ("
+    " hash TEXT NOT NULL, principal TEXT NOT NULL,"
+    " first INTEGER NOT NULL, last INTEGER NOT NULL,"
+    " PRIMARY KEY (hash, principal)) WITHOUT ROWID;";
+
 /* migrations[i] takes a catalog from schema version i to i + 1. */
-static const char *const migrations[] = {SCHEMA_V1, SCHEMA_V2};
+static const char *const migrations[] = {SCHEMA_V1, SCHEMA_V2, SCHEMA_V3};
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 
 static const char *const TX_SQL[] = {
@@ -448,6 +460,10 @@ static const disco__catalog_ops sqlite_ops = {
     .token_find = disco__sqlite_token_find,
     .token_revoke = disco__sqlite_token_revoke,
     .token_touch = disco__sqlite_token_touch,
+    .foreach_referrer = disco__sqlite_foreach_referrer,
+    .upload_record = disco__sqlite_upload_record,
+    .upload_get = disco__sqlite_upload_get,
+    .upload_forget = disco__sqlite_upload_forget,
     .close = sqlite_close,
 };
 

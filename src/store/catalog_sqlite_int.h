@@ -8,6 +8,7 @@
  *   catalog_sqlite_query.c    list, foreach_object, stats
  *   catalog_sqlite_lineage.c  lineage graphs and the cycle check of updates
  *   catalog_sqlite_tokens.c   API tokens
+ *   catalog_sqlite_objects.c  resources naming a payload, uploads
  */
 #ifndef DISCO_CATALOG_SQLITE_INT_H
 #define DISCO_CATALOG_SQLITE_INT_H
@@ -50,6 +51,10 @@ enum disco__sqlite_slot {
     DISCO__SQ_TOKEN_BY_NAME,
     DISCO__SQ_TOKEN_REVOKE,
     DISCO__SQ_TOKEN_TOUCH,
+    DISCO__SQ_REFERRERS,
+    DISCO__SQ_UPLOAD_RECORD,
+    DISCO__SQ_UPLOAD_GET,
+    DISCO__SQ_UPLOAD_FORGET,
     DISCO__SQ_COUNT
 };
 
@@ -141,5 +146,14 @@ int disco__sqlite_token_find(disco_catalog *c, const char *hash, disco_apitoken 
 int disco__sqlite_token_revoke(disco_catalog *c, const char *name_or_id, int64_t now_ms,
                                disco_apitoken *out, disco_status *st);
 int disco__sqlite_token_touch(disco_catalog *c, const char *id, int64_t now_ms, disco_status *st);
+int disco__sqlite_foreach_referrer(disco_catalog *c, const char *hash,
+                                   int (*fn)(void *user, const disco_resource *r), void *user,
+                                   disco_status *st);
+int disco__sqlite_upload_record(disco_catalog *c, const char *hash, const char *principal,
+                                int64_t now_ms, disco_status *st);
+int disco__sqlite_upload_get(disco_catalog *c, const char *hash, const char *principal,
+                             disco_upload *out, disco_status *st);
+int disco__sqlite_upload_forget(disco_catalog *c, const char *hash, int64_t before_ms,
+                                int64_t *removed, disco_status *st);
 
 #endif

@@ -1,7 +1,8 @@
 # test_http.sh - `disco serve` driven with curl: the startup lines and the
 # loopback rule, an op round trip, the error shape and statuses, objects
 # (upload, download, Range, ETag), limits, 8 parallel clients, clients that
-# vanish mid-upload and mid-download, and a clean stop on SIGTERM.
+# vanish mid-upload and mid-download, a clean stop on SIGTERM, and serve.json
+# (the CLI's BUSY error names the running server; a stale file is ignored).
 source "$(dirname "$0")/lib.sh"
 
 if ! command -v curl >/dev/null 2>&1; then
@@ -24,6 +25,13 @@ CODE=0
 if [[ -n "$URL" ]]; then pass "serve prints its URL"; else fail "serve prints its URL" "no URL"; fi
 expect_out "serve names the data folder" 0 "data folder $DISCO_DATA"
 expect_out "serve says auth is off" 0 "auth off"
+
+# While serving, the server holds the tsdb; serve.json tells the CLI whom to ask instead.
+INFO=$(jq -r '"\(.pid) \(.url)"' "$DISCO_DATA/serve.json" 2>/dev/null)
+expect_eq "serve.json names the server's pid and URL" "$SERVER $URL" "$INFO"
+d ts list
+expect_err "ts while serving: the error names the server and the route" 1 \
+    "held by \`disco serve\` (pid $SERVER, $URL): send this request to its API (POST /api/ts/list)"
 
 run timeout 20 "$DISCO" serve --host 0.0.0.0 --port 0
 expect_err "no tokens: loopback only" 1 "refusing to listen on 0.0.0.0 without API tokens"
@@ -125,3 +133,26 @@ wait "$SERVER"
 CODE=$?
 OUT=$(cat "$LOG")
 expect_out "SIGTERM stops the server cleanly" 0 "disco: stopping"
+if [[ ! -e "$DISCO_DATA/serve.json" ]]; then pass "a clean stop removes serve.json"; else
+    fail "a clean stop removes serve.json" "$(cat "$DISCO_DATA/serve.json")"
+fi
+
+# A serve.json left by a server that died is ignored, even while the tsdb is busy.
+if command -v flock >/dev/null 2>&1; then
+    sleep 0 &
+    DEAD=$!
+    wait "$DEAD"
+    printf '{"pid": %d, "url": "http://127.0.0.1:1"}\n' "$DEAD" >"$DISCO_DATA/serve.json"
+    flock "$DISCO_DATA/tsdb/LOCK" sleep 1.5 &
+    HOLDER=$!
+    sleep 0.3
+    d ts list
+    if [[ "$CODE" == 1 && "$ERR" == *"open elsewhere"* && "$ERR" != *"disco serve"* ]]; then
+        pass "a stale serve.json is ignored"
+    else
+        fail "a stale serve.json is ignored" "expected BUSY without naming a server"
+    fi
+    wait "$HOLDER" || true
+else
+    echo "skip: flock not installed (util-linux) for the stale serve.json check"
+fi

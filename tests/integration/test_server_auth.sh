@@ -3,8 +3,10 @@
 # open and closed routes, 401 with WWW-Authenticate, and the access matrix
 # role x owner x public/private through HTTP - a reader (or a writer who is
 # not the owner) gets 404, not 403, for someone else's private resource;
-# 403 only for what it can read but not change. Then revocation, the rate
-# limit (429 + Retry-After), and auth off without tokens.
+# 403 only for what it can read but not change. Objects: readable through a
+# readable resource or one's own upload, else the 404 of an unknown hash.
+# Then revocation, the rate limit (429 + Retry-After), and auth off without
+# tokens.
 source "$(dirname "$0")/lib.sh"
 
 if ! command -v curl >/dev/null 2>&1; then
@@ -128,6 +130,85 @@ check "reader named in readers" "$RITA" "$PRIV" GET 200
 check "reader named in readers" "$RITA" "$PRIV" PATCH 403
 check "writer named in writers" "$WALT" "$PRIV" PATCH 200
 check "owner" "$WENDY" "$PUB" DELETE 200
+
+# ---- objects: readable through a readable resource or one's own upload ---------------
+head -c 300000 /dev/urandom >"$T/blob"
+H=$(sha256sum "$T/blob" | cut -c1-64)
+UNK=0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
+c "$RITA" -T "$T/blob" "$URL/api/objects"
+expect_eq "reader cannot upload: 403" "403 PERM" "$CODE $(jqo .error.code)"
+c "$WENDY" -T "$T/blob" "$URL/api/objects"
+expect_eq "writer uploads an object" "201 $H" "$CODE $(jqo .hash)"
+c "$WENDY" -o "$T/back" "$URL/api/objects/$H"
+if [[ "$CODE" == 200 ]] && cmp -s "$T/blob" "$T/back"; then pass "the uploader downloads it"; else
+    fail "the uploader downloads it" "status $CODE or bytes differ"
+fi
+c "$RITA" "$URL/api/objects/$UNK"
+UNKNOWN_OBJ="$CODE ${OUT//$UNK/HASH}"
+expect_eq "unknown hash: 404 NOTFOUND" "404 NOTFOUND hash" \
+    "$CODE $(jqo .error.code) $(jqo .error.field)"
+# obj WHO TOKEN WANT [CURL ARGS...]: GET the object; 404 must read exactly as an unknown hash.
+obj() {
+    local who=$1 tok=$2 want=$3
+    shift 3
+    c "$tok" "$@" "$URL/api/objects/$H"
+    if [[ "$want" == 404 ]]; then
+        expect_eq "$who: 404 exactly as an unknown hash" "$UNKNOWN_OBJ" "$CODE ${OUT//$H/HASH}"
+    else
+        expect_eq "$who: $want" "$want" "$CODE"
+    fi
+}
+head_code() { # TOKEN: status of HEAD on the object
+    curl -s -o /dev/null -w '%{http_code}' -I -H "Authorization: Bearer $1" "$URL/api/objects/$H"
+}
+obj "reader, someone else's upload" "$RITA" 404
+expect_eq "reader, HEAD: 404" 404 "$(head_code "$RITA")"
+obj "reader, with Range" "$RITA" 404 -r 0-9
+obj "reader, with If-None-Match" "$RITA" 404 -H "If-None-Match: \"$H\""
+obj "admin, any object" "$ADA" 200 -o /dev/null
+c "$RITA" -X POST "$URL/api/object/stat" -d "{\"hash\": \"$H\"}"
+expect_eq "reader: object.stat of it is 404" "404 NOTFOUND" "$CODE $(jqo .error.code)"
+
+# A private resource of wendy's with that payload (no HTTP route names a stored hash:
+# the CLI on the same data folder makes it, as wendy).
+run env DISCO_USER=wendy "$DISCO" resource create --type audio --file "$T/blob" --json
+OBJRES=$(jqo .resource_id)
+expect_eq "CLI: wendy's private resource with that payload" "0 $H wendy false" \
+    "$CODE $(jqo .object) $(jqo .access_control.owner) $(jqo .access_control.public)"
+obj "reader, private resource" "$RITA" 404
+obj "other writer, private resource" "$WALT" 404
+c "$WENDY" -X POST "$URL/api/resource/update" -d "{\"id\": \"$OBJRES\", \"public\": true}"
+expect_code "owner makes it public" 200
+obj "reader, public resource" "$RITA" 200 -o "$T/back2"
+if cmp -s "$T/blob" "$T/back2"; then pass "reader gets the bytes"; else
+    fail "reader gets the bytes" "bytes differ"
+fi
+curl -s -H "Authorization: Bearer $RITA" -r 1000-1999 -o "$T/part" "$URL/api/objects/$H"
+if cmp -s "$T/part" <(tail -c +1001 "$T/blob" | head -c 1000); then pass "reader: Range 206"; else
+    fail "reader: Range 206" "range bytes differ"
+fi
+expect_eq "reader, HEAD: 200" 200 "$(head_code "$RITA")"
+c "$WENDY" -X POST "$URL/api/resource/update" -d "{\"id\": \"$OBJRES\", \"public\": false}"
+obj "reader, private again" "$RITA" 404
+obj "admin, private again" "$ADA" 200 -o /dev/null
+# Uploading the same bytes tells walt nothing about who stored them, then lets him read them.
+c "$WALT" -T "$T/blob" "$URL/api/objects"
+expect_eq "another writer's upload of stored bytes reads as new" "201 true" \
+    "$CODE $(jqo .created)"
+obj "that writer, after uploading it" "$WALT" 200 -o /dev/null
+c "$WALT" -T "$T/blob" "$URL/api/objects"
+expect_eq "and then as known" "200 false" "$CODE $(jqo .created)"
+# Whole-store views are for admins.
+c "$RITA" -X POST -H "Prefer: wait=10" "$URL/api/object/verify" -d '{}'
+expect_eq "reader: verify every object is 403" "403 PERM hashes" \
+    "$CODE $(jqo .error.code) $(jqo .error.field)"
+c "$RITA" -X POST -H "Prefer: wait=10" "$URL/api/object/verify" -d "{\"hashes\": [\"$H\"]}"
+expect_eq "reader: verify a hidden hash fails as a missing one" "not found in store" \
+    "$(jqo '.error.message' | grep -o 'not found in store')"
+c "$WENDY" -X POST "$URL/api/object/gc" -d '{}'
+expect_eq "writer: object.gc is 403" "403 PERM" "$CODE $(jqo .error.code)"
+c "$ADA" -X POST -H "Prefer: wait=10" "$URL/api/object/gc" -d '{}'
+expect_eq "admin: object.gc (a dry run)" "200 true" "$CODE $(jqo .dry_run)"
 
 # Admin-only ops.
 c "$WENDY" -X POST "$URL/api/token/list" -d '{}'

@@ -2,8 +2,8 @@
  * test_jobs.c - the job manager with fake long ops defined here: success
  * with its event log, failure, cancelling queued and running jobs, waits
  * that time out, a ring that drops old events, several jobs at once, a full
- * queue, who sees which job, clean-up of finished jobs, the setup and done
- * hooks, and shutdown.
+ * queue, who sees which job, clean-up of finished jobs, the setup, done
+ * and result hooks, an input stream the job owns, and shutdown.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,11 +15,15 @@
 #include "disco/timeutil.h"
 #include "support/testutil.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 /* ---- fake ops ----------------------------------------------------------- */
 
@@ -75,12 +79,35 @@ static int op_gate(disco_ctx *ctx, const json_t *params, json_t **result, disco_
     return DISCO_OK;
 }
 
+/* Reads the context's input stream to its end: {"bytes", "text"}. */
+static int op_read(disco_ctx *ctx, const json_t *params, json_t **result, disco_status *st)
+{
+    char buf[256];
+    size_t n = 0;
+    ssize_t r;
+    int fd = disco_ctx_in_fd(ctx);
+
+    (void)params;
+    if (fd < 0)
+        return disco_status_set(st, DISCO_ERR_INVAL, "file", "no input stream");
+    while ((r = read(fd, buf + n, sizeof buf - 1 - n)) > 0)
+        n += (size_t)r;
+    buf[n] = '\0';
+    *result = json_pack("{s:I, s:s}", "bytes", (json_int_t)n, "text", buf);
+    return DISCO_OK;
+}
+
 static const disco_param no_params[] = {{0}};
 static const disco_op op_count_def = {.name = "test.count",
                                       .summary = "count",
                                       .params = no_params,
                                       .flags = DISCO_OP_LONG,
                                       .fn = op_count};
+static const disco_op op_read_def = {.name = "test.read",
+                                     .summary = "read",
+                                     .params = no_params,
+                                     .flags = DISCO_OP_LONG,
+                                     .fn = op_read};
 static const disco_op op_gate_def = {.name = "test.gate",
                                      .summary = "gate",
                                      .params = no_params,
@@ -602,6 +629,104 @@ static void test_setup_hook(void **state)
     disco_jobs_free(jobs);
 }
 
+/* An unlinked file holding `text`, at offset 0. */
+static int input_file(const fixture *f, const char *text)
+{
+    int fd = open(f->dir, O_TMPFILE | O_RDWR, 0600);
+
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+    assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+    return fd;
+}
+
+static int closed(int fd)
+{
+    return fcntl(fd, F_GETFD) == -1 && errno == EBADF;
+}
+
+typedef struct result_log {
+    atomic_int calls;
+    atomic_llong bytes;
+} result_log;
+
+static void on_result(void *user, const char *op, const json_t *result)
+{
+    result_log *l = user;
+
+    if (strcmp(op, "test.read") == 0)
+        atomic_fetch_add(&l->bytes,
+                         (long long)json_integer_value(json_object_get(result, "bytes")));
+    atomic_fetch_add(&l->calls, 1);
+}
+
+static void test_input_stream(void **state)
+{
+    fixture *f = *state;
+    result_log l = {0};
+    char id[DISCO_ID_LEN + 1], plain[DISCO_ID_LEN + 1];
+    disco_job_event evs[16];
+    disco_status st = {0};
+    int fd = input_file(f, "hello stream");
+
+    f->jc.on_result = on_result;
+    f->jc.result_user = &l;
+    disco_jobs *jobs = start(f);
+    assert_int_equal(
+        disco_jobs_submit_input(jobs, &op_read_def, NULL, "alice", DISCO_ROLE_WRITER, fd, id, &st),
+        DISCO_OK);
+    size_t n = follow(jobs, id, evs, 16);
+    assert_int_equal(evs[n - 1].state, DISCO_JOB_SUCCEEDED);
+    /* the hook ran before the job was seen final */
+    assert_int_equal(atomic_load(&l.calls), 1);
+    assert_int_equal(atomic_load(&l.bytes), 12);
+    json_t *r = record(jobs, id);
+    assert_string_equal(str(r, "result", "text"), "hello stream");
+    json_decref(r);
+    assert_true(closed(fd)); /* the job owned it */
+
+    /* a job submitted without one has no stream */
+    submit(jobs, &op_read_def, "{}", plain);
+    n = follow(jobs, plain, evs, 16);
+    assert_int_equal(evs[n - 1].state, DISCO_JOB_FAILED);
+    assert_int_equal(atomic_load(&l.calls), 1); /* failures are not results */
+    disco_jobs_free(jobs);
+}
+
+static void test_input_closed_when_not_run(void **state)
+{
+    fixture *f = *state;
+    char gate[DISCO_ID_LEN + 1], queued[DISCO_ID_LEN + 1], left[DISCO_ID_LEN + 1];
+    disco_status st = {0};
+    int fd;
+
+    f->jc.workers = 1;
+    disco_jobs *jobs = start(f);
+    fd = input_file(f, "x");
+    assert_int_equal(
+        disco_jobs_submit_input(jobs, NULL, NULL, NULL, DISCO_ROLE_NONE, fd, queued, &st),
+        DISCO_ERR_INVAL);
+    assert_true(closed(fd)); /* a failed submission closes it */
+
+    submit(jobs, &op_gate_def, "{}", gate);
+    wait_running(jobs, gate);
+    fd = input_file(f, "queued");
+    assert_int_equal(
+        disco_jobs_submit_input(jobs, &op_read_def, NULL, NULL, DISCO_ROLE_NONE, fd, queued, &st),
+        DISCO_OK);
+    assert_false(closed(fd));
+    assert_int_equal(disco_jobs_cancel(jobs, queued, NULL, DISCO_ROLE_NONE, NULL, &st), DISCO_OK);
+    assert_true(closed(fd)); /* cancelled in the queue */
+
+    fd = input_file(f, "left at shutdown");
+    assert_int_equal(
+        disco_jobs_submit_input(jobs, &op_read_def, NULL, NULL, DISCO_ROLE_NONE, fd, left, &st),
+        DISCO_OK);
+    disco_jobs_shutdown(jobs);
+    assert_true(closed(fd));
+    disco_jobs_free(jobs);
+}
+
 static void test_shutdown(void **state)
 {
     fixture *f = *state;
@@ -673,6 +798,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_visibility, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cleanup, setup, teardown),
         cmocka_unit_test_setup_teardown(test_setup_hook, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_input_stream, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_input_closed_when_not_run, setup, teardown),
         cmocka_unit_test_setup_teardown(test_shutdown, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_arguments, setup, teardown),
     };

@@ -333,14 +333,15 @@ static int64_t user_version(const char *path)
     return v;
 }
 
-/* A catalog as version 1 left it: the same schema without `tokens`. */
+/* A catalog as version 1 left it: the same schema without `tokens` (nor version 3's uploads). */
 static void downgrade_to_v1(const char *path)
 {
     sqlite3 *db;
 
     assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
     assert_int_equal(sqlite3_exec(db,
-                                  "DROP INDEX tokens_live_name; DROP TABLE tokens;"
+                                  "DROP TABLE uploads; DROP INDEX versions_by_object;"
+                                  " DROP INDEX tokens_live_name; DROP TABLE tokens;"
                                   " PRAGMA user_version = 1",
                                   NULL, NULL, NULL),
                      SQLITE_OK);
@@ -359,12 +360,12 @@ static void test_migrates_v1_catalog(void **state)
     assert_int_equal(disco_catalog_create(f->c, &spec, &r, &st), DISCO_OK);
     disco_catalog_close(f->c);
     f->c = NULL;
-    assert_int_equal(user_version(f->path), 2);
+    assert_int_equal(user_version(f->path), 3);
     downgrade_to_v1(f->path);
     assert_int_equal(user_version(f->path), 1);
 
     assert_int_equal(disco_catalog_open(f->path, &f->c, &st), DISCO_OK);
-    assert_int_equal(user_version(f->path), 2);
+    assert_int_equal(user_version(f->path), 3);
     disco_resource_init(&back);
     assert_int_equal(disco_catalog_get(f->c, r.id, 0, &back, &st), DISCO_OK); /* data kept */
     assert_string_equal(back.type, "audio");
