@@ -40,7 +40,7 @@ void cli_help_serve(FILE *out)
             "  --port <n>             port (default 8080; 0 picks a free one)\n"
             "  --threads <n>          request threads (default: one per CPU)\n"
             "  --max-body <bytes>     largest JSON request body (default 1048576)\n"
-            "  --max-upload <bytes>   largest object upload (default 67108864)\n"
+            "  --max-upload <bytes>   largest object upload or op input body (default 67108864)\n"
             "  --timeout <seconds>    close connections idle this long (default 60)\n"
             "  --static-dir <dir>     serve this folder under /ui/\n"
             "  --workers <n>          long operations (jobs) at once (default: threads - 1)\n"
