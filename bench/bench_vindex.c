@@ -20,7 +20,8 @@
  * BENCH_VINDEX_ANCHOR names the hnswlib_anchor binary (else the one next to
  * this binary, else build/release/bench/hnswlib_anchor, built when missing),
  * BENCH_VINDEX_FILTER_EF the ef of filtered searches (default 0: the
- * collection's default). Scratch files go to a fresh folder under $TMPDIR.
+ * collection's default), BENCH_VINDEX_SETS the data sets to run (e.g.
+ * "fmnist"; default both). Scratch files go to a fresh folder under $TMPDIR.
  */
 #include "disco/hnsw.h"
 #include "disco/timeutil.h"
@@ -637,6 +638,14 @@ static void bench_dataset(const char *anchor, const char *name, disco_vmetric me
     free_dataset(&ds);
 }
 
+/* BENCH_VINDEX_SETS, e.g. "fmnist", picks data sets (default: both). */
+static int wanted(const char *name)
+{
+    const char *sets = getenv("BENCH_VINDEX_SETS");
+
+    return !sets || !*sets || strstr(sets, name) != NULL;
+}
+
 int main(void)
 {
     const char *tmp = getenv("TMPDIR");
@@ -650,8 +659,10 @@ int main(void)
     snprintf(work_dir, sizeof work_dir, "%s/disco-bench-vindex-XXXXXX", tmp && *tmp ? tmp : "/tmp");
     if (!mkdtemp(work_dir))
         die(work_dir, "cannot create");
-    bench_dataset(anchor, "wink100", DISCO_VMETRIC_COSINE, limit ? limit : SIZE_MAX);
-    bench_dataset(anchor, "fmnist", DISCO_VMETRIC_L2, limit ? limit : SIZE_MAX);
+    if (wanted("wink100"))
+        bench_dataset(anchor, "wink100", DISCO_VMETRIC_COSINE, limit ? limit : SIZE_MAX);
+    if (wanted("fmnist"))
+        bench_dataset(anchor, "fmnist", DISCO_VMETRIC_L2, limit ? limit : SIZE_MAX);
     nftw(work_dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
     return 0;
 }

@@ -29,6 +29,12 @@ const char *disco_vmetric_name(disco_vmetric m);
 float disco_vdist_l2sq(const float *a, const float *b, size_t d);
 float disco_vdist_dot(const float *a, const float *b, size_t d);
 
+/* Squared L2 distance when it is at most `bound`: then exactly the value
+ * disco_vdist_l2sq gives. Past bound it may stop early and return a partial
+ * sum, some value above bound (not the distance). For searches that only
+ * need to know that a candidate is no better than the worst kept. */
+float disco_vdist_l2sq_bounded(const float *a, const float *b, size_t d, float bound);
+
 /* The portable reference implementations the SIMD paths are tested against:
  * plain loops in index order, accumulating in double. */
 float disco_vdist_l2sq_ref(const float *a, const float *b, size_t d);

@@ -9,6 +9,9 @@
  *
  * Growth doubles `cap` under the exclusive rwlock: new zeroed arrays, the
  * old contents copied, so pages never touched by a slot stay unmapped.
+ * A base of BIG_BASE bytes or more is its own mapping, advised to use huge
+ * pages: a walk jumps between random blocks, and with 4 KiB pages nearly
+ * every jump would also miss the TLB.
  *
  * INSERT (Malkov & Yashunin, HNSW): draw a level L = floor(-ln U / ln M);
  * descend greedily from the entry point to layer L+1; on each layer L..0
@@ -26,6 +29,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 disco_hnsw_config disco_hnsw_config_default(size_t dim, disco_vmetric metric)
 {
@@ -104,6 +108,34 @@ int disco_hnsw_new(const disco_hnsw_config *cfg, disco_hnsw **out, disco_status 
     return *out ? DISCO_OK : (st ? st->code : DISCO_ERR_INVAL);
 }
 
+#define BIG_BASE ((size_t)4 << 20)
+
+/* Zeroed room for the base array: a mapping advised for huge pages when big. */
+static uint8_t *base_alloc(size_t bytes)
+{
+    void *p;
+
+    if (bytes < BIG_BASE)
+        return calloc(1, bytes);
+    p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED)
+        return NULL;
+#ifdef MADV_HUGEPAGE
+    (void)madvise(p, bytes, MADV_HUGEPAGE); /* advice only: 4 KiB pages still work */
+#endif
+    return p;
+}
+
+static void base_free(uint8_t *base, size_t bytes)
+{
+    if (!base)
+        return;
+    if (bytes < BIG_BASE)
+        free(base);
+    else
+        munmap(base, bytes);
+}
+
 void disco_hnsw_free(disco_hnsw *h)
 {
     disco__hnsw_scratch *s, *next;
@@ -114,7 +146,7 @@ void disco_hnsw_free(disco_hnsw *h)
         free(h->upper[i]);
     free(h->upper);
     free(h->levels);
-    free(h->base);
+    base_free(h->base, h->cap * h->block);
     for (s = h->sync->pool; s; s = next) {
         next = s->next;
         disco__hnsw_scratch_free(s);
@@ -129,12 +161,12 @@ void disco_hnsw_free(disco_hnsw *h)
 /* Makes room for `need` slots exactly (caller holds the rwlock exclusively). */
 static int resize(disco_hnsw *h, size_t need)
 {
-    uint8_t *base = calloc(need, h->block);
+    uint8_t *base = need <= SIZE_MAX / h->block ? base_alloc(need * h->block) : NULL;
     uint8_t *levels = calloc(need, 1);
     uint32_t **upper = calloc(need, sizeof *upper);
 
     if (!base || !levels || !upper) {
-        free(base);
+        base_free(base, base ? need * h->block : 0);
         free(levels);
         free(upper);
         return DISCO_ERR_NOMEM;
@@ -144,7 +176,7 @@ static int resize(disco_hnsw *h, size_t need)
         memcpy(levels, h->levels, h->cap);
         memcpy(upper, h->upper, h->cap * sizeof *upper);
     }
-    free(h->base);
+    base_free(h->base, h->cap * h->block);
     free(h->levels);
     free(h->upper);
     h->base = base;
@@ -212,7 +244,8 @@ static size_t select_diverse(const disco_hnsw *h, disco__hnsw_pair *w, size_t n,
     for (size_t i = 0; i < n && kept < m; i++) {
         const float *v = disco__hnsw_vec(h, w[i].id);
         size_t j = 0;
-        while (j < kept && !(disco__hnsw_dist(h, v, disco__hnsw_vec(h, w[j].id)) < w[i].d))
+        while (j < kept &&
+               !(disco__hnsw_dist_within(h, v, disco__hnsw_vec(h, w[j].id), w[i].d) < w[i].d))
             j++;
         if (j == kept)
             w[kept++] = w[i];
@@ -324,10 +357,18 @@ static int insert(disco_hnsw *h, disco__hnsw_scratch *s, uint32_t id, int level,
 
 static int check_vec(const disco_hnsw *h, const float *vec, disco_status *st)
 {
-    for (size_t i = 0; i < h->dim; i++)
+    double ss = 0.0;
+
+    for (size_t i = 0; i < h->dim; i++) {
         if (!isfinite(vec[i]))
             return disco_status_set(st, DISCO_ERR_INVAL, "vec",
                                     "vector component %zu is not finite", i);
+        ss += (double)vec[i] * (double)vec[i];
+    }
+    if (!(ss > 0.0) && h->metric == DISCO_VMETRIC_COSINE)
+        return disco_status_set(st, DISCO_ERR_INVAL, "vec",
+                                "vector is all zeros: it has no direction, so its cosine distance "
+                                "to anything is undefined");
     return DISCO_OK;
 }
 

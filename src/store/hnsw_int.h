@@ -143,6 +143,12 @@ static inline int disco__hnsw_live_hdr(uint32_t hdr)
     return (hdr & (DISCO__HNSW_OCC | DISCO__HNSW_DEL | DISCO__HNSW_PEND)) == DISCO__HNSW_OCC;
 }
 
+/*
+ * Distances as the graph keeps them. Cosine works on unit vectors (zero
+ * vectors are refused), where 1 - cos(a, b) = |a - b|^2 / 2: squared L2 for
+ * both, so a walk can stop scoring a candidate as soon as its partial sum
+ * passes the worst distance it keeps (disco__hnsw_dist_within).
+ */
 static inline float disco__hnsw_dist(const disco_hnsw *h, const float *a, const float *b)
 {
     switch (h->metric) {
@@ -151,7 +157,21 @@ static inline float disco__hnsw_dist(const disco_hnsw *h, const float *a, const 
     case DISCO_VMETRIC_IP:
         return -disco_vdist_dot(a, b, h->dim);
     default:
-        return 1.0f - disco_vdist_dot(a, b, h->dim);
+        return 0.5f * disco_vdist_l2sq(a, b, h->dim);
+    }
+}
+
+/* disco__hnsw_dist when it is at most `bound`, else some value above bound. */
+static inline float disco__hnsw_dist_within(const disco_hnsw *h, const float *a, const float *b,
+                                            float bound)
+{
+    switch (h->metric) {
+    case DISCO_VMETRIC_L2:
+        return disco_vdist_l2sq_bounded(a, b, h->dim, bound);
+    case DISCO_VMETRIC_IP:
+        return -disco_vdist_dot(a, b, h->dim);
+    default:
+        return 0.5f * disco_vdist_l2sq_bounded(a, b, h->dim, 2.0f * bound);
     }
 }
 

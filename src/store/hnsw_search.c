@@ -175,7 +175,7 @@ uint32_t disco__hnsw_greedy(const disco_hnsw *h, const float *q, uint32_t cur, i
         changed = 0;
         for (uint32_t i = 1; i <= n; i++) {
             uint32_t nb = disco__hnsw_id(l + i);
-            float dn = disco__hnsw_dist(h, q, disco__hnsw_vec(h, nb));
+            float dn = disco__hnsw_dist_within(h, q, disco__hnsw_vec(h, nb), d);
             if (dn < d) {
                 d = dn;
                 cur = nb;
@@ -236,7 +236,10 @@ static int expand(const disco_hnsw *h, disco__hnsw_scratch *s, const float *q, u
         if (s->mark[nb] == ep)
             continue;
         s->mark[nb] = ep;
-        if (offer(h, s, f, ef, disco__hnsw_dist(h, q, disco__hnsw_vec(h, nb)), nb, bound))
+        const float *v = disco__hnsw_vec(h, nb);
+        float d =
+            s->top.n >= ef ? disco__hnsw_dist_within(h, q, v, *bound) : disco__hnsw_dist(h, q, v);
+        if (offer(h, s, f, ef, d, nb, bound))
             return -1;
     }
     return 0;

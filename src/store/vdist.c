@@ -28,16 +28,21 @@ float disco__vdist_l2sq_avx2(const float *a, const float *b, size_t d);
 float disco__vdist_dot_avx2(const float *a, const float *b, size_t d);
 float disco__vdist_l2sq_avx512(const float *a, const float *b, size_t d);
 float disco__vdist_dot_avx512(const float *a, const float *b, size_t d);
+float disco__vdist_l2sq_bounded_avx2(const float *a, const float *b, size_t d, float bound);
+float disco__vdist_l2sq_bounded_avx512(const float *a, const float *b, size_t d, float bound);
 #else
 #define VDIST_X86 0
 #endif
 
 typedef float (*vdist_fn)(const float *restrict a, const float *restrict b, size_t d);
+typedef float (*vdist_bounded_fn)(const float *restrict a, const float *restrict b, size_t d,
+                                  float bound);
 
 struct vdist_impl {
     const char *name;
     vdist_fn l2sq;
     vdist_fn dot;
+    vdist_bounded_fn l2sq_bounded;
 };
 
 static _Atomic(const struct vdist_impl *) active_impl;
@@ -98,11 +103,37 @@ static float dot_portable(const float *restrict a, const float *restrict b, size
     return (s0 + s1) + (s2 + s3);
 }
 
-static const struct vdist_impl impl_portable = {"portable", l2sq_portable, dot_portable};
+/* l2sq_portable's sums, looking at the total after each 64 floats. */
+static float l2sq_bounded_portable(const float *restrict a, const float *restrict b, size_t d,
+                                   float bound)
+{
+    float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f, s3 = 0.0f;
+    size_t i = 0;
+
+    for (; i + 4 <= d; i += 4) {
+        float t0 = a[i] - b[i], t1 = a[i + 1] - b[i + 1];
+        float t2 = a[i + 2] - b[i + 2], t3 = a[i + 3] - b[i + 3];
+        s0 += t0 * t0;
+        s1 += t1 * t1;
+        s2 += t2 * t2;
+        s3 += t3 * t3;
+        if ((i + 4) % 64 == 0 && i + 4 < d && (s0 + s1) + (s2 + s3) > bound)
+            return (s0 + s1) + (s2 + s3);
+    }
+    for (; i < d; i++) {
+        float t = a[i] - b[i];
+        s0 += t * t;
+    }
+    return (s0 + s1) + (s2 + s3);
+}
+
+static const struct vdist_impl impl_portable = {"portable", l2sq_portable, dot_portable,
+                                                l2sq_bounded_portable};
 #if VDIST_X86
-static const struct vdist_impl impl_avx2 = {"avx2", disco__vdist_l2sq_avx2, disco__vdist_dot_avx2};
-static const struct vdist_impl impl_avx512 = {"avx512", disco__vdist_l2sq_avx512,
-                                              disco__vdist_dot_avx512};
+static const struct vdist_impl impl_avx2 = {"avx2", disco__vdist_l2sq_avx2, disco__vdist_dot_avx2,
+                                            disco__vdist_l2sq_bounded_avx2};
+static const struct vdist_impl impl_avx512 = {
+    "avx512", disco__vdist_l2sq_avx512, disco__vdist_dot_avx512, disco__vdist_l2sq_bounded_avx512};
 #endif
 
 /* The table for `isa` if this CPU can run it, else NULL. */
@@ -145,6 +176,11 @@ float disco_vdist_l2sq(const float *a, const float *b, size_t d)
     return impl_get()->l2sq(a, b, d);
 }
 
+float disco_vdist_l2sq_bounded(const float *a, const float *b, size_t d, float bound)
+{
+    return impl_get()->l2sq_bounded(a, b, d, bound);
+}
+
 float disco_vdist_dot(const float *a, const float *b, size_t d)
 {
     return impl_get()->dot(a, b, d);
@@ -165,15 +201,18 @@ float disco_vdist(disco_vmetric m, const float *a, const float *b, size_t d)
 
 float disco_vdist_normalize(float *v, size_t d)
 {
-    float norm = sqrtf(impl_get()->dot(v, v, d));
+    double ss = 0.0, norm;
 
-    if (!(norm > 0.0f))
-        return 0.0f;
-    if (!isfinite(norm))
-        return norm;
     for (size_t i = 0; i < d; i++)
-        v[i] /= norm;
-    return norm;
+        ss += (double)v[i] * (double)v[i];
+    norm = sqrt(ss);
+    if (!(norm > 0.0))
+        return 0.0f; /* zero or NaN */
+    if (!isfinite(norm))
+        return (float)norm;
+    for (size_t i = 0; i < d; i++)
+        v[i] = (float)((double)v[i] / norm);
+    return (float)norm;
 }
 
 const char *disco_vdist_isa(void)

@@ -18,6 +18,7 @@
 
 float disco__vdist_l2sq_avx2(const float *a, const float *b, size_t d);
 float disco__vdist_dot_avx2(const float *a, const float *b, size_t d);
+float disco__vdist_l2sq_bounded_avx2(const float *a, const float *b, size_t d, float bound);
 
 AVX2 static inline float hsum256(__m256 v)
 {
@@ -51,6 +52,45 @@ AVX2 float disco__vdist_l2sq_avx2(const float *restrict a, const float *restrict
         s1 = _mm256_fmadd_ps(t1, t1, s1);
         s2 = _mm256_fmadd_ps(t2, t2, s2);
         s3 = _mm256_fmadd_ps(t3, t3, s3);
+    }
+    for (; i + 8 <= d; i += 8) {
+        __m256 t = _mm256_sub_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i));
+        s0 = _mm256_fmadd_ps(t, t, s0);
+    }
+    if (i < d) {
+        __m256i m = tail_mask(d - i);
+        __m256 t = _mm256_sub_ps(_mm256_maskload_ps(a + i, m), _mm256_maskload_ps(b + i, m));
+        s1 = _mm256_fmadd_ps(t, t, s1);
+    }
+    return hsum256(_mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3)));
+}
+
+/*
+ * The same sums in the same order as disco__vdist_l2sq_avx2, looking at the
+ * running total after each 64 floats: past `bound` it returns that partial
+ * sum (a value above bound) without reading the rest.
+ */
+AVX2 float disco__vdist_l2sq_bounded_avx2(const float *restrict a, const float *restrict b,
+                                          size_t d, float bound)
+{
+    __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
+    __m256 s2 = _mm256_setzero_ps(), s3 = _mm256_setzero_ps();
+    size_t i = 0;
+
+    for (; i + 32 <= d; i += 32) {
+        __m256 t0 = _mm256_sub_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i));
+        __m256 t1 = _mm256_sub_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8));
+        __m256 t2 = _mm256_sub_ps(_mm256_loadu_ps(a + i + 16), _mm256_loadu_ps(b + i + 16));
+        __m256 t3 = _mm256_sub_ps(_mm256_loadu_ps(a + i + 24), _mm256_loadu_ps(b + i + 24));
+        s0 = _mm256_fmadd_ps(t0, t0, s0);
+        s1 = _mm256_fmadd_ps(t1, t1, s1);
+        s2 = _mm256_fmadd_ps(t2, t2, s2);
+        s3 = _mm256_fmadd_ps(t3, t3, s3);
+        if ((i + 32) % 64 == 0 && i + 32 < d) {
+            float p = hsum256(_mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3)));
+            if (p > bound)
+                return p;
+        }
     }
     for (; i + 8 <= d; i += 8) {
         __m256 t = _mm256_sub_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i));

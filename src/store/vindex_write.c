@@ -45,10 +45,18 @@ static int check_vec(const disco_vindex *v, const disco_vitem *it, size_t i, dis
         return disco_status_set(st, DISCO_ERR_INVAL, field,
                                 "%s: %zu floats, the collection has dim %zu", field, it->dim,
                                 v->cfg.dim);
-    for (size_t d = 0; d < v->cfg.dim; d++)
+    double ss = 0.0;
+    for (size_t d = 0; d < v->cfg.dim; d++) {
         if (!isfinite(it->vec[d]))
             return disco_status_set(st, DISCO_ERR_INVAL, field, "%s[%zu]: not a finite number",
                                     field, d);
+        ss += (double)it->vec[d] * (double)it->vec[d];
+    }
+    if (!(ss > 0.0) && v->cfg.metric == DISCO_VMETRIC_COSINE)
+        return disco_status_set(st, DISCO_ERR_INVAL, field,
+                                "%s: all zeros, which has no cosine distance to anything "
+                                "(the collection's metric is cosine)",
+                                field);
     return DISCO_OK;
 }
 

@@ -612,6 +612,19 @@ static void test_bad_input(void **state)
     assert_int_equal(s[0], 3);
     disco_hnsw_free(h);
     disco_hnsw_free(NULL);
+
+    /* Cosine: a zero vector has no direction; an L2 graph takes it. */
+    float zero[4] = {0};
+    cfg.metric = DISCO_VMETRIC_COSINE;
+    assert_int_equal(disco_hnsw_new(&cfg, &h, &st), DISCO_OK);
+    assert_int_equal(disco_hnsw_add(h, 0, zero, &st), DISCO_ERR_INVAL);
+    assert_string_equal(st.field, "vec");
+    assert_non_null(strstr(st.msg, "zeros"));
+    disco_hnsw_free(h);
+    cfg.metric = DISCO_VMETRIC_L2;
+    assert_int_equal(disco_hnsw_new(&cfg, &h, &st), DISCO_OK);
+    assert_int_equal(disco_hnsw_add(h, 0, zero, &st), DISCO_OK);
+    disco_hnsw_free(h);
 }
 
 int main(void)

@@ -1,7 +1,8 @@
 /*
  * test_vdist.c - distance kernels: every instruction set this CPU has
  * against the reference for d = 1..300 (unaligned, exact-size buffers),
- * metric names, normalisation, zero vectors and forcing an instruction set.
+ * metric names, normalisation, zero vectors, the bounded squared L2 and
+ * forcing an instruction set.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -190,6 +191,37 @@ static void test_zero_vectors(void **state)
     disco_vdist_force_isa(NULL);
 }
 
+/*
+ * The bounded squared L2: with a bound at or above the distance it is the
+ * unbounded kernel's value bit for bit; below, any value above the bound.
+ */
+static void test_bounded_l2(void **state)
+{
+    float a[DMAX], b[DMAX];
+
+    (void)state;
+    for (size_t i = 0; i < sizeof isas / sizeof isas[0]; i++) {
+        if (disco_vdist_force_isa(isas[i]) != 0)
+            continue;
+        for (size_t d = 1; d <= DMAX; d += 3) {
+            for (size_t j = 0; j < d; j++) {
+                a[j] = rnd();
+                b[j] = rnd();
+            }
+            float full = disco_vdist_l2sq(a, b, d);
+            assert_true(disco_vdist_l2sq_bounded(a, b, d, full) == full);
+            assert_true(disco_vdist_l2sq_bounded(a, b, d, INFINITY) == full);
+            assert_true(disco_vdist_l2sq_bounded(a, b, d, 2.0f * full) == full);
+            for (float frac = 0.0f; frac < 1.0f; frac += 0.125f) {
+                float got = disco_vdist_l2sq_bounded(a, b, d, frac * full);
+                assert_true(got > frac * full);
+                assert_true(got <= full * 1.0001f);
+            }
+        }
+    }
+    disco_vdist_force_isa(NULL);
+}
+
 static void test_force_isa(void **state)
 {
     (void)state;
@@ -217,6 +249,7 @@ int main(void)
         cmocka_unit_test(test_metric_parse_and_name),
         cmocka_unit_test(test_normalize),
         cmocka_unit_test(test_zero_vectors),
+        cmocka_unit_test(test_bounded_l2),
         cmocka_unit_test(test_force_isa),
     };
     return cmocka_run_group_tests_name("store/vdist", tests, NULL, NULL);
