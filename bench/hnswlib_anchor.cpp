@@ -4,8 +4,12 @@
 //   hnswlib_anchor METRIC BASE.fvecs QUERY.fvecs TRUTH.ivecs K [EF...]
 //
 // METRIC is l2 or cosine (vectors normalised, inner-product space). Prints
-// one line "build SECONDS BYTES" then, per ef, "ef EF QPS RECALL@K".
-// M = 16, efConstruction = 200, one thread. A benchmark, not the product.
+// one line "build SECONDS BYTES" then, per ef, "ef EF QPS RECALL@K". With
+// no EF arguments it then reads lines "ef EF" from standard input and
+// answers each with that line (flushed), until end of input: the caller can
+// interleave its own measurements with ours, so a busy spell of the machine
+// hits both sides alike. M = 16, efConstruction = 200, one thread. A
+// benchmark, not the product.
 #include <hnswlib/hnswlib.h>
 
 #include <chrono>
@@ -69,6 +73,27 @@ static void normalise(std::vector<float> &v, size_t d)
     }
 }
 
+// One pass of every query at `ef`: prints "ef EF QPS RECALL@K".
+static void sweep(hnswlib::HierarchicalNSW<float> &index, const std::vector<float> &query,
+                  const std::vector<int> &truth, size_t nq, size_t d, size_t tk, size_t k,
+                  size_t ef)
+{
+    size_t hits = 0;
+    index.setEf(ef);
+    auto q0 = std::chrono::steady_clock::now();
+    for (size_t q = 0; q < nq; q++) {
+        auto res = index.searchKnn(query.data() + q * d, k);
+        while (!res.empty()) {
+            size_t id = res.top().second;
+            res.pop();
+            for (size_t j = 0; j < k; j++)
+                hits += (size_t)truth[q * tk + j] == id;
+        }
+    }
+    double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - q0).count();
+    std::printf("ef %zu %.1f %.4f\n", ef, (double)nq / s, (double)hits / (double)(nq * k));
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 6) {
@@ -94,21 +119,17 @@ int main(int argc, char **argv)
     double build = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     size_t bytes = n * index.size_data_per_element_ + n * sizeof(void *);
     std::printf("build %.3f %zu\n", build, bytes);
-    for (int a = 6; a < argc; a++) {
-        size_t ef = (size_t)std::atoi(argv[a]), hits = 0;
-        index.setEf(ef);
-        auto q0 = std::chrono::steady_clock::now();
-        for (size_t q = 0; q < nq; q++) {
-            auto res = index.searchKnn(query.data() + q * d, k);
-            while (!res.empty()) {
-                size_t id = res.top().second;
-                res.pop();
-                for (size_t j = 0; j < k; j++)
-                    hits += (size_t)truth[q * tk + j] == id;
+    for (int a = 6; a < argc; a++)
+        sweep(index, query, truth, nq, d, tk, k, (size_t)std::atoi(argv[a]));
+    if (argc == 6) {
+        std::fflush(stdout);
+        char line[64];
+        size_t ef;
+        while (std::fgets(line, sizeof line, stdin))
+            if (std::sscanf(line, "ef %zu", &ef) == 1) {
+                sweep(index, query, truth, nq, d, tk, k, ef);
+                std::fflush(stdout);
             }
-        }
-        double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - q0).count();
-        std::printf("ef %zu %.1f %.4f\n", ef, (double)nq / s, (double)hits / (double)(nq * k));
     }
     return 0;
 }

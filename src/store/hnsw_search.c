@@ -21,6 +21,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define PREFETCH_AHEAD 4 /* fresh neighbours requested ahead of scoring */
+#define PREFETCH_LINES 8 /* cache lines of a vector requested at most */
+
 /* --- heaps ----------------------------------------------------------------- */
 
 static int heap_room(disco__hnsw_heap *hp)
@@ -195,10 +198,21 @@ static inline int accepted(const disco_hnsw *h, const disco__hnsw_filter *f, uin
     return !f->allow || f->allow(f->user, id);
 }
 
+/*
+ * Asks for a neighbour's mark and the first lines of its vector (up to
+ * PREFETCH_LINES: enough for a 100-d vector whole, and for the part of a
+ * longer one that a bounded distance usually reads before it stops).
+ */
 static inline void prefetch_node(const disco_hnsw *h, const disco__hnsw_scratch *s, uint32_t id)
 {
+    const char *v = (const char *)disco__hnsw_vec(h, id);
+    size_t lines = (h->dim * sizeof(float) + 63) / 64 + 1;
+
     __builtin_prefetch(s->mark + id);
-    __builtin_prefetch(disco__hnsw_vec(h, id));
+    if (lines > PREFETCH_LINES)
+        lines = PREFETCH_LINES;
+    for (size_t i = 0; i < lines; i++)
+        __builtin_prefetch(v + 64 * i);
 }
 
 /* Offers neighbour `nb` at distance d; returns -1 when out of memory. */
@@ -219,23 +233,35 @@ static inline int offer(const disco_hnsw *h, disco__hnsw_scratch *s, const disco
     return 0;
 }
 
-/* Scores the unvisited neighbours of `id` at `lev`. */
+/*
+ * Scores the unvisited neighbours of `id` at `lev`: first the marks alone
+ * (a small array, mostly cached) pick the fresh ones, so no memory traffic
+ * goes to neighbours already seen; then the vectors of the fresh ones are
+ * requested PREFETCH_AHEAD ahead of the one being scored.
+ */
 static int expand(const disco_hnsw *h, disco__hnsw_scratch *s, const float *q, uint32_t id, int lev,
                   size_t ef, const disco__hnsw_filter *f, float *bound)
 {
     const uint32_t *l = disco__hnsw_links(h, id, lev);
-    uint32_t n = disco__hnsw_load(l) & DISCO__HNSW_CNT;
+    uint32_t n = disco__hnsw_load(l) & DISCO__HNSW_CNT, m = 0;
+    uint32_t fresh[DISCO__HNSW_MAX_M * 2];
     uint16_t ep = s->epoch;
 
-    if (n)
-        prefetch_node(h, s, disco__hnsw_id(l + 1));
+    if (n > DISCO__HNSW_MAX_M * 2) /* never for a checked graph; keeps fresh[] safe */
+        n = DISCO__HNSW_MAX_M * 2;
     for (uint32_t i = 1; i <= n; i++) {
         uint32_t nb = disco__hnsw_id(l + i);
-        if (i < n)
-            prefetch_node(h, s, disco__hnsw_id(l + i + 1));
         if (s->mark[nb] == ep)
             continue;
         s->mark[nb] = ep;
+        fresh[m++] = nb;
+    }
+    for (uint32_t i = 0; i < m && i < PREFETCH_AHEAD; i++)
+        prefetch_node(h, s, fresh[i]);
+    for (uint32_t i = 0; i < m; i++) {
+        uint32_t nb = fresh[i];
+        if (i + PREFETCH_AHEAD < m)
+            prefetch_node(h, s, fresh[i + PREFETCH_AHEAD]);
         const float *v = disco__hnsw_vec(h, nb);
         float d =
             s->top.n >= ef ? disco__hnsw_dist_within(h, q, v, *bound) : disco__hnsw_dist(h, q, v);
@@ -268,6 +294,8 @@ int disco__hnsw_search_layer(const disco_hnsw *h, disco__hnsw_scratch *s, const 
         if (s->cand.a[0].d > bound && s->top.n >= ef)
             break;
         disco__hnsw_pair c = heap_pop(&s->cand, 0);
+        if (s->cand.n) /* the links of the next one to expand */
+            __builtin_prefetch(disco__hnsw_links(h, s->cand.a[0].id, lev));
         if (expand(h, s, q, c.id, lev, ef, f, &bound))
             return DISCO_ERR_NOMEM;
     }
