@@ -32,7 +32,7 @@ REL_CFLAGS := $(BASE_CFLAGS) -O2 $(WERROR)
 SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 ASAN_CFLAGS := $(BASE_CFLAGS) -O1 $(SAN) -DDISCO_DEBUG -Werror
 FUZZ_CC := clang
-FUZZ_CFLAGS := -std=c11 -g -O1 -fsanitize=fuzzer-no-link,address,undefined \
+FUZZ_CFLAGS := -std=c11 -g -O1 -MMD -MP -fsanitize=fuzzer-no-link,address,undefined \
 	-fno-sanitize-recover=all -DDISCO_DEBUG
 
 LIB_SRCS := $(sort $(wildcard src/base/*.c src/store/*.c src/dsp/*.c src/music/*.c src/tsa/*.c \

@@ -12,7 +12,7 @@ PACKAGES=(
     build-essential pkg-config clang libclang-rt-14-dev clang-format
     # tests: JSON in shell checks, dropping privileges, an HTTP client, a second Prometheus
     # text parser (promtool itself, Debian `prometheus`, is ~100 MB: used when present)
-    jq util-linux curl python3-prometheus-client
+    jq util-linux curl python3-prometheus-client python3-jsonschema
     # base: JSON, hashing, tests
     libjansson-dev libssl-dev libcmocka-dev
     # storage: catalog (embedded and scale-out)
@@ -33,6 +33,16 @@ for p in "${PACKAGES[@]}"; do
     status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
     [[ "$status" == "install ok installed" ]] || missing+=("$p")
 done
+
+# tests: node and npm run the OpenAPI 3.1 referee (scripts/fetch-openapi-schema.sh); skipped
+# where a node with npm is on the PATH already (e.g. NodeSource's nodejs, which carries its own
+# npm and conflicts with Debian's npm package).
+if ! command -v npm >/dev/null 2>&1; then
+    for p in nodejs npm; do
+        status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+        [[ "$status" == "install ok installed" ]] || missing+=("$p")
+    done
+fi
 
 if [[ ${#missing[@]} -eq 0 ]]; then
     exit 0

@@ -16,6 +16,9 @@ export DISCO_BIN="$PWD/$B/asan/disco"
 # promtool, the referee of /metrics, unpacked from Debian's prometheus package (not installed).
 PROMTOOL="${PROMTOOL:-$(scripts/fetch-promtool.sh "$B/tools" 2>/dev/null || true)}"
 export PROMTOOL
+# The OAS 3.1 schemas and a JSON Schema 2020-12 validator, from npm into the build tree.
+OPENAPI_SCHEMA_DIR="${OPENAPI_SCHEMA_DIR:-$(scripts/fetch-openapi-schema.sh "$B/tools/openapi" 2>/dev/null || true)}"
+export OPENAPI_SCHEMA_DIR
 export CMOCKA_MESSAGE_OUTPUT=STDOUT
 LOGDIR=$B/test-logs
 rm -rf "$LOGDIR"

@@ -192,6 +192,14 @@ const disco_op *disco_ops_find(const char *name);
 /* The parameter of `op` called `name` (snake or kebab case), or NULL. */
 const disco_param *disco_ops_param(const disco_op *op, const char *name);
 
+/*
+ * Whether value `v` of param `p` names a file on this machine: a PATH param
+ * (but "-" where the param takes the request's input stream), an "@FILE"
+ * JSON value, or a text param taking "a file or a resource id" (input,
+ * reference, model) that holds no valid id. Remote interfaces refuse these.
+ */
+int disco_ops_param_names_file(const disco_param *p, const json_t *v);
+
 /* "string", "integer", ... as shown in help and schemas. */
 const char *disco_ptype_name(disco_ptype t);
 

@@ -125,34 +125,6 @@ static json_t *body_params(http_req *rq, http_reply *r)
     return raw;
 }
 
-/* Text params that take "a file or the id of a resource" (audio input, reference, model). */
-static int file_or_id(const disco_param *p)
-{
-    static const char *const names[] = {"input", "reference", "model"};
-
-    for (size_t i = 0; p->type == DISCO_P_STRING && i < sizeof names / sizeof names[0]; i++)
-        if (strcmp(p->name, names[i]) == 0)
-            return 1;
-    return 0;
-}
-
-/*
- * Server files are named by PATH params (but "-" for a stream), by "@FILE"
- * JSON values, and by file-or-id params holding anything but a resource id.
- */
-static int names_server_file(const disco_param *p, const json_t *v)
-{
-    const char *s = json_string_value(v);
-
-    if (p->type == DISCO_P_PATH && s && strcmp(s, "-") == 0 && (p->flags & DISCO_PARAM_STREAM_IN))
-        return 0;
-    if (p->type == DISCO_P_PATH)
-        return !json_is_null(v);
-    if (file_or_id(p))
-        return s && !disco_id_valid(s);
-    return (p->type == DISCO_P_OBJECT || p->type == DISCO_P_JSON) && s && s[0] == '@';
-}
-
 static int paths_allowed(const http_req *rq, const disco_op *op, const json_t *raw, http_reply *r)
 {
     const char *key;
@@ -162,7 +134,7 @@ static int paths_allowed(const http_req *rq, const disco_op *op, const json_t *r
         return 1;
     json_object_foreach ((json_t *)raw, key, v) {
         const disco_param *p = disco_ops_param(op, key);
-        if (!p || !names_server_file(p, v))
+        if (!p || !disco_ops_param_names_file(p, v))
             continue;
         disco__http_fail(r, MHD_HTTP_BAD_REQUEST, DISCO_ERR_INVAL, p->name,
                          p->type == DISCO_P_PATH && (p->flags & DISCO_PARAM_STREAM_IN)
@@ -173,7 +145,7 @@ static int paths_allowed(const http_req *rq, const disco_op *op, const json_t *r
                          : p->type == DISCO_P_PATH
                              ? "param '%s': names a file on the server, which HTTP clients may "
                                "not do; upload content with PUT /api/objects"
-                         : file_or_id(p)
+                         : p->type == DISCO_P_STRING /* a "file or resource id" param */
                              ? "param '%s': over HTTP this must be the id of a resource, not a "
                                "file on the server"
                              : "param '%s': \"@FILE\" reads a file on the server, which HTTP "

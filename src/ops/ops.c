@@ -3,6 +3,8 @@
  */
 #include "ops_int.h"
 
+#include "disco/id.h"
+
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,7 +23,7 @@ static void build_table(void)
 {
     static const disco_op *const groups[] = {
         disco__ops_misc,     disco__ops_resource, disco__ops_object, disco__ops_ts,
-        disco__ops_analysis, disco__ops_monitor,  disco__ops_vec,      disco__ops_audio,
+        disco__ops_analysis, disco__ops_monitor,  disco__ops_vec,    disco__ops_audio,
         disco__ops_corpus,   disco__ops_music,    disco__ops_token};
     static const disco_op *all[256];
     size_t n = 0;
@@ -189,4 +191,28 @@ int disco__resource_result(const disco_resource *r, json_t **result, disco_statu
     if (!*result)
         return disco_status_set(st, DISCO_ERR_NOMEM, NULL, "out of memory");
     return DISCO_OK;
+}
+
+/* Text params that take "a file or the id of a resource" (audio input, reference, model). */
+static int file_or_id(const disco_param *p)
+{
+    static const char *const names[] = {"input", "reference", "model"};
+
+    for (size_t i = 0; p->type == DISCO_P_STRING && i < sizeof names / sizeof names[0]; i++)
+        if (strcmp(p->name, names[i]) == 0)
+            return 1;
+    return 0;
+}
+
+int disco_ops_param_names_file(const disco_param *p, const json_t *v)
+{
+    const char *s = json_string_value(v);
+
+    if (p->type == DISCO_P_PATH && s && strcmp(s, "-") == 0 && (p->flags & DISCO_PARAM_STREAM_IN))
+        return 0;
+    if (p->type == DISCO_P_PATH)
+        return !json_is_null(v);
+    if (file_or_id(p))
+        return s && !disco_id_valid(s);
+    return (p->type == DISCO_P_OBJECT || p->type == DISCO_P_JSON) && s && s[0] == '@';
 }

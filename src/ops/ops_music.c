@@ -469,7 +469,7 @@ const disco_op disco__ops_music[] = {
              "  disco music sample -o song.mid --key \"A minor\" --tempo 100 --bars 16\n"
              "  disco music sample -o song.mid --wav song.wav --instruments piano,bass,drums",
      .params = sample_params,
-     .flags = DISCO_OP_WRITES,
+     .flags = DISCO_OP_WRITES | DISCO_OP_LONG,
      .fn = op_sample},
     {.name = "music.train",
      .summary = "train the music transformer on a corpus (metrics to the tsdb, n-gram baseline)",

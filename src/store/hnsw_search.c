@@ -206,7 +206,7 @@ static inline int accepted(const disco_hnsw *h, const disco__hnsw_filter *f, uin
 static inline void prefetch_node(const disco_hnsw *h, const disco__hnsw_scratch *s, uint32_t id)
 {
     const char *v = (const char *)disco__hnsw_vec(h, id);
-    size_t lines = (h->dim * sizeof(float) + 63) / 64 + 1;
+    size_t lines = (h->dim * sizeof(float) + 63) / 64;
 
     __builtin_prefetch(s->mark + id);
     if (lines > PREFETCH_LINES)

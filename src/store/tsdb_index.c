@@ -541,26 +541,6 @@ static int matcher_key(const disco_ts_matcher *m, char buf[DISCO_TS_TAG_KEY_MAX 
     return DISCO_OK;
 }
 
-static int regex_compile(regex_t *re, const char *key, const char *value, disco_status *st)
-{
-    size_t len = strlen(value) + 8;
-    char *anchored = malloc(len), err[128], q[DISCO__QUOTE_MAX];
-    int e;
-
-    if (!anchored)
-        return disco_status_set(st, DISCO_ERR_NOMEM, NULL, "out of memory");
-    snprintf(anchored, len, "^(%s)$", value);
-    e = regcomp(re, anchored, REG_EXTENDED | REG_NOSUB);
-    free(anchored);
-    if (e != 0) {
-        regerror(e, NULL, err, sizeof err);
-        return disco_status_set(st, DISCO_ERR_INVAL, "matchers",
-                                "matcher on tag '%s': regex '%s': %s", key, disco__quote(value, q),
-                                err);
-    }
-    return DISCO_OK;
-}
-
 static int cmp_u32(const void *a, const void *b)
 {
     uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
@@ -597,7 +577,7 @@ static int apply_regex(disco_tsdb *db, const char *key, const disco_ts_matcher *
     const tsdb_tagkey *tk = disco__map_get(&db->tagkeys, key);
     tsdb_ids hit = {0}, miss = {0};
     regex_t re;
-    int rc = regex_compile(&re, key, m->value, st), empty;
+    int rc = disco__tsdb_regex_compile(&re, key, m->value, st), empty;
 
     if (rc != DISCO_OK)
         return rc;
@@ -703,7 +683,7 @@ static int parse_one(const char *s, disco_ts_matcher *m, disco_status *st)
         return DISCO_OK;
     memcpy(key, s, k);
     key[k] = '\0';
-    if ((rc = regex_compile(&re, key, m->value, st)) != DISCO_OK)
+    if ((rc = disco__tsdb_regex_compile(&re, key, m->value, st)) != DISCO_OK)
         return rc;
     regfree(&re);
     return DISCO_OK;

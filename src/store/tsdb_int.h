@@ -42,6 +42,7 @@
 #include "disco/tsdb.h"
 
 #include <pthread.h>
+#include <regex.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -550,5 +551,14 @@ int disco__rollup_run(disco_tsdb *db, int all, int64_t idle, disco_status *st);
 /* Progress of `step` (INT64_MIN: nothing rolled yet). */
 int64_t disco__rolled_get(const tsdb_series *s, int64_t step_ms);
 int disco__rolled_set(tsdb_series *s, int64_t step_ms, int64_t until);
+
+/* ---- tsdb_regex.c ---------------------------------------------------------------------- */
+
+/*
+ * Compiles the tag regex `value` of a matcher on `key`, anchored as
+ * ^(value)$, into `re` (regfree() it). INVAL naming the matcher for a bad
+ * regex or one whose repetitions expand too far to compile safely; NOMEM.
+ */
+int disco__tsdb_regex_compile(regex_t *re, const char *key, const char *value, disco_status *st);
 
 #endif

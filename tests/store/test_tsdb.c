@@ -384,6 +384,12 @@ static void test_matcher_errors(void **state)
     check_parse_error("[\"=x\"]", DISCO_ERR_INVAL, "'=x'");
     check_parse_error("[\"1a=b\"]", DISCO_ERR_INVAL, "'1a=b'");
     check_parse_error("[\"code=~(\"]", DISCO_ERR_INVAL, "regex");
+    /* repetitions that glibc's regcomp would expand to gigabytes are refused */
+    check_parse_error("[\"code=~a++++++++++++++++++++++++++\"]", DISCO_ERR_INVAL, "too complex");
+    check_parse_error("[\"code=~((a{200}){200}){200}\"]", DISCO_ERR_INVAL, "too complex");
+    check_parse_error("[\"code=~(x(y(z{64}){64}){64})\"]", DISCO_ERR_INVAL, "too complex");
+    check_parse_error("[\"code=~(GET|POST){1,3}[]0-9[:alpha:]]+x*\\\\{9\"]", DISCO_OK, "");
+    check_parse_error("[\"code=~a{16000}\"]", DISCO_OK, "");
     check_parse_error("[\"a=1\", \"b=2\", \"c=3\"]", DISCO_ERR_LIMIT, "3 matchers");
     check_parse_error("[1]", DISCO_ERR_INVAL, "matcher 1");
     check_parse_error("42", DISCO_ERR_INVAL, "array of strings");
