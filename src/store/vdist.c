@@ -67,24 +67,34 @@ float disco_vdist_dot_ref(const float *restrict a, const float *restrict b, size
     return (float)s;
 }
 
-static float l2sq_portable(const float *restrict a, const float *restrict b, size_t d)
+/* Adds (a - b)^2 over [i, i + 4) into four sums. */
+static inline void l2_step4(const float *restrict a, const float *restrict b, size_t i, float s[4])
 {
-    float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f, s3 = 0.0f;
-    size_t i = 0;
-
-    for (; i + 4 <= d; i += 4) {
-        float t0 = a[i] - b[i], t1 = a[i + 1] - b[i + 1];
-        float t2 = a[i + 2] - b[i + 2], t3 = a[i + 3] - b[i + 3];
-        s0 += t0 * t0;
-        s1 += t1 * t1;
-        s2 += t2 * t2;
-        s3 += t3 * t3;
+    for (size_t j = 0; j < 4; j++) {
+        float t = a[i + j] - b[i + j];
+        s[j] += t * t;
     }
+}
+
+/* The four sums of l2_step4 after the tail from i, in one total. */
+static inline float l2_finish4(const float *restrict a, const float *restrict b, size_t i, size_t d,
+                               float s[4])
+{
     for (; i < d; i++) {
         float t = a[i] - b[i];
-        s0 += t * t;
+        s[0] += t * t;
     }
-    return (s0 + s1) + (s2 + s3);
+    return (s[0] + s[1]) + (s[2] + s[3]);
+}
+
+static float l2sq_portable(const float *restrict a, const float *restrict b, size_t d)
+{
+    float s[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+    size_t i = 0;
+
+    for (; i + 4 <= d; i += 4)
+        l2_step4(a, b, i, s);
+    return l2_finish4(a, b, i, d, s);
 }
 
 static float dot_portable(const float *restrict a, const float *restrict b, size_t d)
@@ -107,24 +117,15 @@ static float dot_portable(const float *restrict a, const float *restrict b, size
 static float l2sq_bounded_portable(const float *restrict a, const float *restrict b, size_t d,
                                    float bound)
 {
-    float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f, s3 = 0.0f;
+    float s[4] = {0.0f, 0.0f, 0.0f, 0.0f};
     size_t i = 0;
 
     for (; i + 4 <= d; i += 4) {
-        float t0 = a[i] - b[i], t1 = a[i + 1] - b[i + 1];
-        float t2 = a[i + 2] - b[i + 2], t3 = a[i + 3] - b[i + 3];
-        s0 += t0 * t0;
-        s1 += t1 * t1;
-        s2 += t2 * t2;
-        s3 += t3 * t3;
-        if ((i + 4) % 64 == 0 && i + 4 < d && (s0 + s1) + (s2 + s3) > bound)
-            return (s0 + s1) + (s2 + s3);
+        l2_step4(a, b, i, s);
+        if ((i + 4) % 64 == 0 && i + 4 < d && (s[0] + s[1]) + (s[2] + s[3]) > bound)
+            return (s[0] + s[1]) + (s[2] + s[3]);
     }
-    for (; i < d; i++) {
-        float t = a[i] - b[i];
-        s0 += t * t;
-    }
-    return (s0 + s1) + (s2 + s3);
+    return l2_finish4(a, b, i, d, s);
 }
 
 static const struct vdist_impl impl_portable = {"portable", l2sq_portable, dot_portable,

@@ -37,32 +37,55 @@ AVX2 static inline __m256i tail_mask(size_t r)
     return _mm256_cmpgt_epi32(_mm256_set1_epi32((int32_t)r), lane);
 }
 
-AVX2 float disco__vdist_l2sq_avx2(const float *restrict a, const float *restrict b, size_t d)
-{
-    __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
-    __m256 s2 = _mm256_setzero_ps(), s3 = _mm256_setzero_ps();
-    size_t i = 0;
+/* Four 8-lane sums of squared differences. */
+typedef struct l2acc {
+    __m256 s0, s1, s2, s3;
+} l2acc;
 
-    for (; i + 32 <= d; i += 32) {
-        __m256 t0 = _mm256_sub_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i));
-        __m256 t1 = _mm256_sub_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8));
-        __m256 t2 = _mm256_sub_ps(_mm256_loadu_ps(a + i + 16), _mm256_loadu_ps(b + i + 16));
-        __m256 t3 = _mm256_sub_ps(_mm256_loadu_ps(a + i + 24), _mm256_loadu_ps(b + i + 24));
-        s0 = _mm256_fmadd_ps(t0, t0, s0);
-        s1 = _mm256_fmadd_ps(t1, t1, s1);
-        s2 = _mm256_fmadd_ps(t2, t2, s2);
-        s3 = _mm256_fmadd_ps(t3, t3, s3);
-    }
+/* Adds floats i..i+31 of (a - b)^2 into the four sums. */
+AVX2 static inline void l2_step(const float *restrict a, const float *restrict b, size_t i,
+                                l2acc *s)
+{
+    __m256 t0 = _mm256_sub_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i));
+    __m256 t1 = _mm256_sub_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8));
+    __m256 t2 = _mm256_sub_ps(_mm256_loadu_ps(a + i + 16), _mm256_loadu_ps(b + i + 16));
+    __m256 t3 = _mm256_sub_ps(_mm256_loadu_ps(a + i + 24), _mm256_loadu_ps(b + i + 24));
+
+    s->s0 = _mm256_fmadd_ps(t0, t0, s->s0);
+    s->s1 = _mm256_fmadd_ps(t1, t1, s->s1);
+    s->s2 = _mm256_fmadd_ps(t2, t2, s->s2);
+    s->s3 = _mm256_fmadd_ps(t3, t3, s->s3);
+}
+
+AVX2 static inline float l2_total(const l2acc *s)
+{
+    return hsum256(_mm256_add_ps(_mm256_add_ps(s->s0, s->s1), _mm256_add_ps(s->s2, s->s3)));
+}
+
+/* Adds floats i..d-1 (fewer than 32) and returns the whole sum. */
+AVX2 static inline float l2_finish(const float *restrict a, const float *restrict b, size_t i,
+                                   size_t d, l2acc *s)
+{
     for (; i + 8 <= d; i += 8) {
         __m256 t = _mm256_sub_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i));
-        s0 = _mm256_fmadd_ps(t, t, s0);
+        s->s0 = _mm256_fmadd_ps(t, t, s->s0);
     }
     if (i < d) {
         __m256i m = tail_mask(d - i);
         __m256 t = _mm256_sub_ps(_mm256_maskload_ps(a + i, m), _mm256_maskload_ps(b + i, m));
-        s1 = _mm256_fmadd_ps(t, t, s1);
+        s->s1 = _mm256_fmadd_ps(t, t, s->s1);
     }
-    return hsum256(_mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3)));
+    return l2_total(s);
+}
+
+AVX2 float disco__vdist_l2sq_avx2(const float *restrict a, const float *restrict b, size_t d)
+{
+    l2acc s = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    size_t i = 0;
+
+    for (; i + 32 <= d; i += 32)
+        l2_step(a, b, i, &s);
+    return l2_finish(a, b, i, d, &s);
 }
 
 /*
@@ -73,35 +96,18 @@ AVX2 float disco__vdist_l2sq_avx2(const float *restrict a, const float *restrict
 AVX2 float disco__vdist_l2sq_bounded_avx2(const float *restrict a, const float *restrict b,
                                           size_t d, float bound)
 {
-    __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
-    __m256 s2 = _mm256_setzero_ps(), s3 = _mm256_setzero_ps();
+    l2acc s = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
     size_t i = 0;
 
     for (; i + 32 <= d; i += 32) {
-        __m256 t0 = _mm256_sub_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i));
-        __m256 t1 = _mm256_sub_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8));
-        __m256 t2 = _mm256_sub_ps(_mm256_loadu_ps(a + i + 16), _mm256_loadu_ps(b + i + 16));
-        __m256 t3 = _mm256_sub_ps(_mm256_loadu_ps(a + i + 24), _mm256_loadu_ps(b + i + 24));
-        s0 = _mm256_fmadd_ps(t0, t0, s0);
-        s1 = _mm256_fmadd_ps(t1, t1, s1);
-        s2 = _mm256_fmadd_ps(t2, t2, s2);
-        s3 = _mm256_fmadd_ps(t3, t3, s3);
+        l2_step(a, b, i, &s);
         if ((i + 32) % 64 == 0 && i + 32 < d) {
-            float p = hsum256(_mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3)));
+            float p = l2_total(&s);
             if (p > bound)
                 return p;
         }
     }
-    for (; i + 8 <= d; i += 8) {
-        __m256 t = _mm256_sub_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i));
-        s0 = _mm256_fmadd_ps(t, t, s0);
-    }
-    if (i < d) {
-        __m256i m = tail_mask(d - i);
-        __m256 t = _mm256_sub_ps(_mm256_maskload_ps(a + i, m), _mm256_maskload_ps(b + i, m));
-        s1 = _mm256_fmadd_ps(t, t, s1);
-    }
-    return hsum256(_mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3)));
+    return l2_finish(a, b, i, d, &s);
 }
 
 AVX2 float disco__vdist_dot_avx2(const float *restrict a, const float *restrict b, size_t d)

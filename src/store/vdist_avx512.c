@@ -18,32 +18,56 @@ float disco__vdist_l2sq_avx512(const float *a, const float *b, size_t d);
 float disco__vdist_dot_avx512(const float *a, const float *b, size_t d);
 float disco__vdist_l2sq_bounded_avx512(const float *a, const float *b, size_t d, float bound);
 
-AVX512 float disco__vdist_l2sq_avx512(const float *restrict a, const float *restrict b, size_t d)
-{
-    __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps();
-    __m512 s2 = _mm512_setzero_ps(), s3 = _mm512_setzero_ps();
-    size_t i = 0;
+/* Four 16-lane sums of squared differences. */
+typedef struct l2acc {
+    __m512 s0, s1, s2, s3;
+} l2acc;
 
-    for (; i + 64 <= d; i += 64) {
-        __m512 t0 = _mm512_sub_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i));
-        __m512 t1 = _mm512_sub_ps(_mm512_loadu_ps(a + i + 16), _mm512_loadu_ps(b + i + 16));
-        __m512 t2 = _mm512_sub_ps(_mm512_loadu_ps(a + i + 32), _mm512_loadu_ps(b + i + 32));
-        __m512 t3 = _mm512_sub_ps(_mm512_loadu_ps(a + i + 48), _mm512_loadu_ps(b + i + 48));
-        s0 = _mm512_fmadd_ps(t0, t0, s0);
-        s1 = _mm512_fmadd_ps(t1, t1, s1);
-        s2 = _mm512_fmadd_ps(t2, t2, s2);
-        s3 = _mm512_fmadd_ps(t3, t3, s3);
-    }
+/* Adds floats i..i+63 of (a - b)^2 into the four sums. */
+AVX512 static inline void l2_step(const float *restrict a, const float *restrict b, size_t i,
+                                  l2acc *s)
+{
+    __m512 t0 = _mm512_sub_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i));
+    __m512 t1 = _mm512_sub_ps(_mm512_loadu_ps(a + i + 16), _mm512_loadu_ps(b + i + 16));
+    __m512 t2 = _mm512_sub_ps(_mm512_loadu_ps(a + i + 32), _mm512_loadu_ps(b + i + 32));
+    __m512 t3 = _mm512_sub_ps(_mm512_loadu_ps(a + i + 48), _mm512_loadu_ps(b + i + 48));
+
+    s->s0 = _mm512_fmadd_ps(t0, t0, s->s0);
+    s->s1 = _mm512_fmadd_ps(t1, t1, s->s1);
+    s->s2 = _mm512_fmadd_ps(t2, t2, s->s2);
+    s->s3 = _mm512_fmadd_ps(t3, t3, s->s3);
+}
+
+AVX512 static inline float l2_total(const l2acc *s)
+{
+    return _mm512_reduce_add_ps(
+        _mm512_add_ps(_mm512_add_ps(s->s0, s->s1), _mm512_add_ps(s->s2, s->s3)));
+}
+
+/* Adds floats i..d-1 (fewer than 64) and returns the whole sum. */
+AVX512 static inline float l2_finish(const float *restrict a, const float *restrict b, size_t i,
+                                     size_t d, l2acc *s)
+{
     for (; i + 16 <= d; i += 16) {
         __m512 t = _mm512_sub_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i));
-        s0 = _mm512_fmadd_ps(t, t, s0);
+        s->s0 = _mm512_fmadd_ps(t, t, s->s0);
     }
     if (i < d) {
         __mmask16 m = (__mmask16)((1u << (d - i)) - 1u);
         __m512 t = _mm512_sub_ps(_mm512_maskz_loadu_ps(m, a + i), _mm512_maskz_loadu_ps(m, b + i));
-        s1 = _mm512_fmadd_ps(t, t, s1);
+        s->s1 = _mm512_fmadd_ps(t, t, s->s1);
     }
-    return _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(s0, s1), _mm512_add_ps(s2, s3)));
+    return l2_total(s);
+}
+
+AVX512 float disco__vdist_l2sq_avx512(const float *restrict a, const float *restrict b, size_t d)
+{
+    l2acc s = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
+    size_t i = 0;
+
+    for (; i + 64 <= d; i += 64)
+        l2_step(a, b, i, &s);
+    return l2_finish(a, b, i, d, &s);
 }
 
 /*
@@ -54,36 +78,18 @@ AVX512 float disco__vdist_l2sq_avx512(const float *restrict a, const float *rest
 AVX512 float disco__vdist_l2sq_bounded_avx512(const float *restrict a, const float *restrict b,
                                               size_t d, float bound)
 {
-    __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps();
-    __m512 s2 = _mm512_setzero_ps(), s3 = _mm512_setzero_ps();
+    l2acc s = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
     size_t i = 0;
 
     for (; i + 64 <= d; i += 64) {
-        __m512 t0 = _mm512_sub_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i));
-        __m512 t1 = _mm512_sub_ps(_mm512_loadu_ps(a + i + 16), _mm512_loadu_ps(b + i + 16));
-        __m512 t2 = _mm512_sub_ps(_mm512_loadu_ps(a + i + 32), _mm512_loadu_ps(b + i + 32));
-        __m512 t3 = _mm512_sub_ps(_mm512_loadu_ps(a + i + 48), _mm512_loadu_ps(b + i + 48));
-        s0 = _mm512_fmadd_ps(t0, t0, s0);
-        s1 = _mm512_fmadd_ps(t1, t1, s1);
-        s2 = _mm512_fmadd_ps(t2, t2, s2);
-        s3 = _mm512_fmadd_ps(t3, t3, s3);
+        l2_step(a, b, i, &s);
         if (i + 64 < d) {
-            float p =
-                _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(s0, s1), _mm512_add_ps(s2, s3)));
+            float p = l2_total(&s);
             if (p > bound)
                 return p;
         }
     }
-    for (; i + 16 <= d; i += 16) {
-        __m512 t = _mm512_sub_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i));
-        s0 = _mm512_fmadd_ps(t, t, s0);
-    }
-    if (i < d) {
-        __mmask16 m = (__mmask16)((1u << (d - i)) - 1u);
-        __m512 t = _mm512_sub_ps(_mm512_maskz_loadu_ps(m, a + i), _mm512_maskz_loadu_ps(m, b + i));
-        s1 = _mm512_fmadd_ps(t, t, s1);
-    }
-    return _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(s0, s1), _mm512_add_ps(s2, s3)));
+    return l2_finish(a, b, i, d, &s);
 }
 
 AVX512 float disco__vdist_dot_avx512(const float *restrict a, const float *restrict b, size_t d)
