@@ -5,9 +5,10 @@
  * An interface submits an op (usually one flagged DISCO_OP_LONG) with
  * parameters it already validated, and answers at once with the job's id.
  * A pool of worker threads runs queued jobs in submission order, each
- * against its own disco_ctx (principal and role of the submitter, no
- * output stream, an input stream only when one was handed over with
- * disco_jobs_submit_input()) whose progress reporter feeds the job's event log:
+ * against its own disco_ctx (principal and role of the submitter, streams
+ * only when they were handed over with disco_jobs_submit_input() or
+ * disco_jobs_submit_streams()) whose progress reporter feeds the job's
+ * event log:
  *
  *   submit -> queued -> running -> succeeded | failed | cancelled
  *                \________________________________/^
@@ -106,6 +107,17 @@ typedef void (*disco_jobs_done_fn)(void *user, const char *op, disco_job_state s
  */
 typedef void (*disco_jobs_result_fn)(void *user, const char *op, const json_t *result);
 
+/*
+ * Called on the worker thread after the op of a job with an output stream
+ * (disco_jobs_submit_streams()) succeeded, its context still open, with
+ * the descriptor the op wrote to and its result (borrowed; the hook may
+ * add members): a place to keep what was written. Not called when the op
+ * failed or was cancelled. A non-zero return (a disco_err with `st`) fails
+ * the job, or cancels it for DISCO_ERR_CANCELLED; the result is dropped.
+ */
+typedef int (*disco_jobs_output_fn)(void *user, disco_ctx *ctx, const disco_op *op, int out_fd,
+                                    json_t *result, disco_status *st);
+
 typedef struct disco_jobs_config {
     unsigned workers;             /* threads running jobs (default 2) */
     size_t max_queued;            /* jobs waiting at most (default 64) */
@@ -119,6 +131,8 @@ typedef struct disco_jobs_config {
     void *done_user;
     disco_jobs_result_fn on_result; /* may be NULL */
     void *result_user;
+    disco_jobs_output_fn on_output; /* may be NULL */
+    void *output_user;
 } disco_jobs_config;
 
 /* The defaults above. */
@@ -168,6 +182,16 @@ int disco_jobs_submit(disco_jobs *jobs, const disco_op *op, const json_t *params
 int disco_jobs_submit_input(disco_jobs *jobs, const disco_op *op, const json_t *params,
                             const char *principal, disco_role role, int in_fd,
                             char id[DISCO_ID_LEN + 1], disco_status *st);
+
+/*
+ * As disco_jobs_submit_input(), and the job's context writes `out_fd` for
+ * the path "-" (-1: none). It too becomes the job's: closed when the job is
+ * final, or at once when the submission fails. After a successful run it
+ * is handed to the config's on_output hook.
+ */
+int disco_jobs_submit_streams(disco_jobs *jobs, const disco_op *op, const json_t *params,
+                              const char *principal, disco_role role, int in_fd, int out_fd,
+                              char id[DISCO_ID_LEN + 1], disco_status *st);
 
 /*
  * The job record, a new object:

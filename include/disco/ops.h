@@ -137,6 +137,12 @@ enum {
      * parameters then in the query string (docs/server.md).
      */
     DISCO_PARAM_STREAM_IN = 1u << 3,
+    /*
+     * A PATH whose "-" is the context's output stream. Over HTTP what the
+     * op writes there is kept as an object of the store and the result
+     * names it in "output" (docs/server.md).
+     */
+    DISCO_PARAM_STREAM_OUT = 1u << 4,
 };
 
 typedef struct disco_param {
@@ -150,7 +156,8 @@ typedef struct disco_param {
     const char *help;
     /*
      * STREAM_IN: media types of what the stream carries, space-separated,
-     * the usual one first (NULL: application/octet-stream).
+     * the usual one first (NULL: application/octet-stream). STREAM_OUT:
+     * the one media type of what the op writes (NULL: the same default).
      */
     const char *media;
 } disco_param;
@@ -194,7 +201,7 @@ const disco_param *disco_ops_param(const disco_op *op, const char *name);
 
 /*
  * Whether value `v` of param `p` names a file on this machine: a PATH param
- * (but "-" where the param takes the request's input stream), an "@FILE"
+ * (but "-" where the param is a stream, STREAM_IN or STREAM_OUT), an "@FILE"
  * JSON value, or a text param taking "a file or a resource id" (input,
  * reference, model) that holds no valid id. Remote interfaces refuse these.
  */

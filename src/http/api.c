@@ -10,7 +10,7 @@
  *   disco_ops_validate()  ->  400 with the field on any error
  *   a long op (DISCO_OP_LONG)  ->  a job (jobs_api.c): 202
  *   else a fresh disco_ctx (principal of the token, the streams of "-")
- *     ->  disco_ops_run()
+ *     ->  disco_ops_run()  (an output "-" then kept as an object: outputs.c)
  *   200 with the result, or the error with its mapped status
  */
 #include "http_int.h"
@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* ---- who is asking ------------------------------------------------------- */
 
@@ -173,22 +174,28 @@ static int validate(const disco_op *op, const json_t *raw, json_t **params, http
 
 /*
  * Runs `op` now in `ctx`, reading the request body for "-" when it is the
- * input. No output stream: every op that writes one (object.get,
- * ts.export) is a job, whose context has none either.
+ * input; what it writes to "-" is kept as an object (outputs.c).
  */
 static void run_inline(http_req *rq, disco_ctx *ctx, const disco_op *op, const json_t *params,
                        http_reply *r)
 {
     json_t *result = NULL;
     disco_status st = {0};
-    int rc;
+    int out_fd, rc;
 
-    disco_ctx_set_streams(ctx, rq->stream ? rq->spool_fd : -1, -1);
+    if (disco__http_output_open(rq, op, params, &out_fd, r) != 0)
+        return;
+    disco_ctx_set_streams(ctx, rq->stream ? rq->spool_fd : -1, out_fd);
     rc = disco_ops_run(ctx, op, params, &result, &st);
+    if (rc == DISCO_OK && out_fd >= 0)
+        rc = disco__http_output_keep(rq->srv, ctx, op, out_fd, result, &st);
+    if (out_fd >= 0)
+        close(out_fd);
     if (rc == DISCO_OK) {
         disco__http_metrics_op_result(rq->srv, op->name, result);
         disco__http_ok(r, MHD_HTTP_OK, result);
     } else {
+        json_decref(result);
         disco__http_error(r, rc, &st);
     }
 }

@@ -8,6 +8,7 @@
  *   patch.c        PATCH /api/resources/{id}: merge patch -> resource.update
  *   objects_api.c  streamed object upload and download (ETag, Range)
  *   streams.c      op bodies of other media types as the op's input ("-")
+ *   outputs.c      what an op writes to "-", kept as an object named in its result
  *   pages.c        the index page and static files under /ui/
  *   guard.c        who is asking: bearer tokens, the rate limit, /metrics access
  *   services.c     what runs beside the requests: jobs, the shared tsdb, start/stop
@@ -304,6 +305,13 @@ void disco__http_stream_release(http_req *rq);
  * body. 0, or -1 with a 400 (empty body, another file named) or 5xx.
  */
 int disco__http_stream_params(http_req *rq, json_t *raw, http_reply *r);
+/*
+ * An unlinked read-write file under <data>/tmp (made when missing); the
+ * descriptor, or -1 with errno.
+ */
+int disco__http_spool_open(const disco_http *srv);
+/* A 5xx reply for a spool file (`what`) that could not be made or written. */
+void disco__http_spool_failed(http_reply *r, int err, const char *what);
 /* The spooled body for a job, which then owns it; -1 when none. */
 int disco__http_stream_take(http_req *rq);
 /*
@@ -312,6 +320,32 @@ int disco__http_stream_take(http_req *rq);
  */
 int disco__http_stream_missing(const http_req *rq, const disco_op *op, const json_t *params,
                                http_reply *r);
+
+/* ---- outputs.c ---- */
+/* The first parameter of `op` flagged DISCO_PARAM_STREAM_OUT, or NULL. */
+const disco_param *disco__http_output_param(const disco_op *op);
+/* The media type of what `p` writes (its `media`, or application/octet-stream). */
+const char *disco__http_output_media(const disco_param *p);
+/*
+ * {"hash", "size", "media_type", "url": "/api/objects/<hash>"}: where an
+ * op's output was kept. New reference; NULL when out of memory.
+ */
+json_t *disco__http_output_json(const disco_object_info *info, const char *media);
+/*
+ * The output stream for `op` run with validated `params`: a fresh spool
+ * file in *fd when its STREAM_OUT param is "-", else -1. 0, or -1 with a
+ * 5xx reply when the file cannot be made.
+ */
+int disco__http_output_open(const http_req *rq, const disco_op *op, const json_t *params, int *fd,
+                            http_reply *r);
+/*
+ * A disco_jobs_output_fn (inline runs call it too): stores what the op of
+ * `ctx` wrote to `fd` as an object, records the upload for the context's
+ * principal (so it may GET it) and sets result.output. Errors: IO, NOSPC,
+ * CANCELLED from the store; the catalog's; NOMEM. `user` is unused.
+ */
+int disco__http_output_keep(void *user, disco_ctx *ctx, const disco_op *op, int fd, json_t *result,
+                            disco_status *st);
 
 /* ---- pages.c ---- */
 char *disco__http_index_html(size_t *len);

@@ -3,7 +3,9 @@
  *
  *   POST /api/<long op>          validated, queued: 202 {"job", "state",
  *                                "status_url", "events_url"} + Location; a
- *                                body that is the op's input goes with the job
+ *                                body that is the op's input goes with the job,
+ *                                and so does a file for its output "-"
+ *                                (outputs.c: kept as an object on success)
  *     with Prefer: wait=N        the connection waits (suspended, on a watch
  *                                thread) up to N s: 200 with the result or the
  *                                op's error when the job ends in time
@@ -64,11 +66,13 @@ static void accepted(http_reply *r, const char *id, const char *state)
 void disco__http_job_submit(http_req *rq, const disco_op *op, const json_t *params, http_reply *r)
 {
     disco_status st = {0};
-    int wait_s = prefer_wait(rq->conn);
-    /* a body that is the op's input belongs to the job from here on */
-    int rc = disco_jobs_submit_input(rq->srv->jobs, op, params, rq->principal, (disco_role)rq->role,
-                                     disco__http_stream_take(rq), rq->job, &st);
+    int wait_s = prefer_wait(rq->conn), out_fd, rc;
 
+    if (disco__http_output_open(rq, op, params, &out_fd, r) != 0)
+        return;
+    /* a body that is the op's input, and the output file, belong to the job from here on */
+    rc = disco_jobs_submit_streams(rq->srv->jobs, op, params, rq->principal, (disco_role)rq->role,
+                                   disco__http_stream_take(rq), out_fd, rq->job, &st);
     if (rc != DISCO_OK) {
         disco__http_error(r, rc, &st);
         if (rc == DISCO_ERR_BUSY || rc == DISCO_ERR_CANCELLED) { /* queue full, or stopping */

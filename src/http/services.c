@@ -104,6 +104,8 @@ static int start_jobs(disco_http *srv, disco_status *st)
     jc.done_user = srv;
     jc.on_result = disco__http_metrics_op_result;
     jc.result_user = srv;
+    jc.on_output = disco__http_output_keep; /* what ops write to "-" becomes an object */
+    jc.output_user = srv;
     return disco_jobs_new(&srv->cfg, &jc, &srv->jobs, st);
 }
 

@@ -13,9 +13,8 @@
  *               ends; a job (DISCO_OP_LONG): the job takes the descriptor
  *               and closes it when it is final (jobs.h)
  *
- * No request gets an output stream: the ops that write one (object.get,
- * ts.export) are jobs, and a job's context has none, so with "-" they fail
- * naming the param, as in any context without one.
+ * What an op writes to "-" (object.get, ts.export) goes to another spool
+ * file of the same kind and is kept as an object afterwards: outputs.c.
  */
 #include "http_int.h"
 
@@ -118,8 +117,7 @@ static int make_dirs(char *path)
     }
 }
 
-/* An unlinked read-write file under <data>/tmp; the descriptor or -1 with errno. */
-static int spool_open(const disco_http *srv)
+int disco__http_spool_open(const disco_http *srv)
 {
     char dir[DISCO_CONFIG_STR_MAX + 8], name[DISCO_CONFIG_STR_MAX + 32];
     int fd;
@@ -137,8 +135,7 @@ static int spool_open(const disco_http *srv)
     return fd;
 }
 
-/* A 5xx reply for a spool that could not be made or written. */
-static void spool_failed(http_reply *r, int err, const char *what)
+void disco__http_spool_failed(http_reply *r, int err, const char *what)
 {
     disco_status st = {0};
 
@@ -167,9 +164,9 @@ int disco__http_stream_begin(http_req *rq, http_reply *r)
     }
     if (!disco__http_role_allows(rq, op, r))
         return -1;
-    rq->spool_fd = spool_open(rq->srv);
+    rq->spool_fd = disco__http_spool_open(rq->srv);
     if (rq->spool_fd < 0) {
-        spool_failed(r, errno, "the request body");
+        disco__http_spool_failed(r, errno, "the request body");
         return -1;
     }
     return 0;
@@ -220,7 +217,7 @@ int disco__http_stream_params(http_req *rq, json_t *raw, http_reply *r)
     const char *name = rq->stream_param->name;
 
     if (rq->spool_err || rq->spool_fd < 0) {
-        spool_failed(r, rq->spool_err ? rq->spool_err : EBADF, "the request body");
+        disco__http_spool_failed(r, rq->spool_err ? rq->spool_err : EBADF, "the request body");
         return -1;
     }
     if (rq->received == 0) {
@@ -235,7 +232,7 @@ int disco__http_stream_params(http_req *rq, json_t *raw, http_reply *r)
         json_object_set_new(raw, "format", json_string(format)) != 0)
         return -1;
     if (lseek(rq->spool_fd, 0, SEEK_SET) != 0) {
-        spool_failed(r, errno, "the request body");
+        disco__http_spool_failed(r, errno, "the request body");
         return -1;
     }
     return 0;

@@ -48,19 +48,22 @@ disco_jobs_config disco_jobs_config_default(void)
 
 /* ---- jobs and their events ---------------------------------------------- */
 
-/* Closes the job's input stream, if it has one. */
-static void drop_input(disco__job *j)
+/* Closes the job's streams, those it has. */
+static void drop_streams(disco__job *j)
 {
     if (j->in_fd >= 0)
         close(j->in_fd);
+    if (j->out_fd >= 0)
+        close(j->out_fd);
     j->in_fd = -1;
+    j->out_fd = -1;
 }
 
 static void job_free(disco__job *j)
 {
     if (!j)
         return;
-    drop_input(j);
+    drop_streams(j);
     json_decref(j->params);
     json_decref(j->result);
     free(j->ring);
@@ -145,7 +148,7 @@ static done_note finalize(disco_jobs *jobs, disco__job *j, disco_job_state state
     uint64_t began = j->started_ns;
     done_note note;
 
-    drop_input(j);
+    drop_streams(j);
     j->state = state;
     j->finished_ms = disco_time_now_ms();
     j->finished_ns = disco_time_mono_ns();
@@ -247,12 +250,20 @@ static int run_job(disco_jobs *jobs, disco__job *j, json_t **result, disco_statu
             disco_ctx_set_principal(ctx, j->principal);
         disco_ctx_set_role(ctx, j->role);
         disco_ctx_set_progress(ctx, &prog);
-        disco_ctx_set_streams(ctx, j->in_fd, -1); /* in_fd changes only once the job is final */
+        /* the streams change only once the job is final */
+        disco_ctx_set_streams(ctx, j->in_fd, j->out_fd);
         if (jobs->jc.setup)
             rc = jobs->jc.setup(jobs->jc.setup_user, ctx, st);
     }
     if (rc == DISCO_OK)
         rc = disco_ops_run(ctx, j->op, j->params, result, st);
+    if (rc == DISCO_OK && j->out_fd >= 0 && jobs->jc.on_output) {
+        rc = jobs->jc.on_output(jobs->jc.output_user, ctx, j->op, j->out_fd, *result, st);
+        if (rc != DISCO_OK) {
+            json_decref(*result);
+            *result = NULL;
+        }
+    }
     disco_ctx_free(ctx);
     if (rc == DISCO_OK && jobs->jc.on_result)
         jobs->jc.on_result(jobs->jc.result_user, j->op->name, *result);
@@ -408,13 +419,14 @@ void disco_jobs_free(disco_jobs *jobs)
 }
 
 static disco__job *job_new(disco_jobs *jobs, const disco_op *op, const json_t *params,
-                           const char *principal, disco_role role, int in_fd)
+                           const char *principal, disco_role role, const int fds[2])
 {
     disco__job *j = calloc(1, sizeof *j);
 
     if (!j)
         return NULL;
-    j->in_fd = in_fd;
+    j->in_fd = fds[0];
+    j->out_fd = fds[1];
     j->owner = jobs;
     j->op = op;
     j->role = role;
@@ -465,6 +477,22 @@ int disco_jobs_submit_input(disco_jobs *jobs, const disco_op *op, const json_t *
                             const char *principal, disco_role role, int in_fd,
                             char id[DISCO_ID_LEN + 1], disco_status *st)
 {
+    return disco_jobs_submit_streams(jobs, op, params, principal, role, in_fd, -1, id, st);
+}
+
+/* Closes the descriptors of a submission no job took. */
+static void close_fds(const int fds[2])
+{
+    for (int i = 0; i < 2; i++)
+        if (fds[i] >= 0)
+            close(fds[i]);
+}
+
+int disco_jobs_submit_streams(disco_jobs *jobs, const disco_op *op, const json_t *params,
+                              const char *principal, disco_role role, int in_fd, int out_fd,
+                              char id[DISCO_ID_LEN + 1], disco_status *st)
+{
+    const int fds[2] = {in_fd, out_fd};
     disco__job *j = NULL;
     int rc = DISCO_OK;
 
@@ -473,11 +501,10 @@ int disco_jobs_submit_input(disco_jobs *jobs, const disco_op *op, const json_t *
     else if (params && !json_is_object(params))
         rc = disco_status_set(st, DISCO_ERR_INVAL, "params",
                               "parameters of %s must be a JSON object", op->name);
-    else if (!(j = job_new(jobs, op, params, principal, role, in_fd)))
+    else if (!(j = job_new(jobs, op, params, principal, role, fds)))
         rc = disco_status_set(st, DISCO_ERR_NOMEM, NULL, "out of memory");
     if (rc != DISCO_OK) {
-        if (in_fd >= 0) /* no job took it */
-            close(in_fd);
+        close_fds(fds); /* no job took them */
         return rc;
     }
     pthread_mutex_lock(&jobs->lock);

@@ -26,7 +26,8 @@ typedef struct disco__job {
     json_t *params;
     char principal[128];
     disco_role role;
-    int in_fd; /* the input stream ("-"), owned; -1: none or closed */
+    int in_fd;  /* the input stream ("-"), owned; -1: none or closed */
+    int out_fd; /* the output stream ("-"), owned; -1: none or closed */
     disco_job_state state;
     int cancel;                                   /* cancel requested */
     int64_t created_ms, started_ms, finished_ms;  /* Unix ms; 0: not yet */

@@ -94,6 +94,10 @@ static void describe(const disco_param *p, int in_query, char *buf, size_t size)
     if (p->type == DISCO_P_PATH && (p->flags & DISCO_PARAM_STREAM_IN))
         note = " (over HTTP \"-\": the request body, sent in another media type than JSON; "
                "other values name a file on the server, refused unless it allows local paths)";
+    else if (p->type == DISCO_P_PATH && (p->flags & DISCO_PARAM_STREAM_OUT))
+        note = " (over HTTP \"-\": what the operation writes is stored as an object and the "
+               "result's 'output' gives its hash, size, media_type and url; other values name a "
+               "file on the server, refused unless it allows local paths)";
     else if (p->type == DISCO_P_PATH)
         note = " (a file on the server; refused over HTTP unless the server allows local paths)";
     else if (p->type == DISCO_P_JSON)
@@ -246,6 +250,10 @@ static json_t *operation(const disco_op *op, const char *id)
                   disco_apitoken_role_name(disco_access_op_role(op)));
     json_t *query = disco__openapi_stream_query(op);
 
+    if (o && disco__openapi_stream_out(op, o) != DISCO_OK) {
+        json_decref(o);
+        o = NULL;
+    }
     if (o && query && json_object_set_new(o, "parameters", query) != 0) {
         json_decref(o);
         return NULL;

@@ -41,6 +41,12 @@ int disco__openapi_routes(json_t *paths);
 int disco__openapi_stream_body(const disco_op *op, json_t *body);
 /* The query parameters that go with a body that is the input; NULL when op has no input stream. */
 json_t *disco__openapi_stream_query(const disco_op *op);
+/*
+ * For an op with an output stream param (DISCO_PARAM_STREAM_OUT): appends
+ * to `operation`'s description that over HTTP its output "-" is stored as
+ * an object named by the result's "output". DISCO_OK or NOMEM.
+ */
+int disco__openapi_stream_out(const disco_op *op, json_t *operation);
 
 /* The components object: schemas, responses, parameters, securitySchemes. */
 json_t *disco__openapi_components(void);

@@ -2,7 +2,9 @@
  * openapi_streams.c - the OpenAPI part of the path "-" over HTTP: an op
  * with an input stream param (DISCO_PARAM_STREAM_IN) also takes its input
  * itself as the request body, in the param's media types (format: binary),
- * with its other parameters as query arguments.
+ * with its other parameters as query arguments. One with an output stream
+ * param (DISCO_PARAM_STREAM_OUT) says that over HTTP its output "-" is
+ * stored as an object, named in the result's "output".
  */
 #include "openapi_int.h"
 
@@ -79,4 +81,28 @@ json_t *disco__openapi_stream_query(const disco_op *op)
         return NULL;
     }
     return list;
+}
+
+int disco__openapi_stream_out(const disco_op *op, json_t *operation)
+{
+    const disco_param *p = NULL;
+    const char *desc = json_string_value(json_object_get(operation, "description"));
+    char text[4096];
+
+    for (const disco_param *q = op->params; !p && q && q->name; q++)
+        if (q->type == DISCO_P_PATH && (q->flags & DISCO_PARAM_STREAM_OUT))
+            p = q;
+    if (!p)
+        return DISCO_OK;
+    snprintf(text, sizeof text,
+             "%s\n\nOver HTTP, with '%s' \"-\" (%s), what the operation writes (%s) is stored "
+             "as a content-addressed object readable by the caller, and the result has "
+             "\"output\": {\"hash\", \"size\", \"media_type\", \"url\"}, the url being "
+             "/api/objects/{hash}. A failed or cancelled run stores nothing.",
+             desc ? desc : op->summary, p->name,
+             p->def && strcmp(p->def, "\"-\"") == 0 ? "the default" : "given explicitly",
+             p->media ? p->media : "application/octet-stream");
+    return json_object_set_new(operation, "description", json_string(text)) != 0
+               ? DISCO_ERR_NOMEM
+               : DISCO_OK;
 }

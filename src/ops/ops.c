@@ -208,7 +208,8 @@ int disco_ops_param_names_file(const disco_param *p, const json_t *v)
 {
     const char *s = json_string_value(v);
 
-    if (p->type == DISCO_P_PATH && s && strcmp(s, "-") == 0 && (p->flags & DISCO_PARAM_STREAM_IN))
+    if (p->type == DISCO_P_PATH && s && strcmp(s, "-") == 0 &&
+        (p->flags & (DISCO_PARAM_STREAM_IN | DISCO_PARAM_STREAM_OUT)))
         return 0;
     if (p->type == DISCO_P_PATH)
         return !json_is_null(v);

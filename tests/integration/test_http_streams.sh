@@ -3,6 +3,8 @@
 # from CSV and line protocol (as jobs, with and without Prefer: wait),
 # vec.upsert and vec.batch-search from a body, resource.create with a WAV
 # payload read back from /api/objects, object.get answering with its bytes,
+# ts.export and object.get writing "-" kept as objects named in their
+# results (readable by their principal only; nothing stored on failure),
 # the refusals (415, 413, an empty body, a JSON request to an op whose input
 # is the body, a file named besides the body), a client that vanishes mid
 # body, the disco_tsdb_points_written_total{source="api"} counter, and the
@@ -187,13 +189,46 @@ c -X POST -H 'Content-Type: application/octet-stream' --data-binary @"$T/v2.bin"
 expect_eq "resource.update with a body: a new version" "200 2 $(sha256sum "$T/v2.bin" | cut -c1-64)" \
     "$CODE $(jqo .version) $(jqo .object)"
 
-# Ops that write to "-" are jobs, which have no output stream: a clean failure naming the
-# param, and nothing written to the server's stdout.
+# Ops that write to "-" (ts.export, object.get) run as jobs whose output is kept as an
+# object, named in the result; nothing is written to the server's stdout.
+# objects_count: the objects in the store (its files outside tmp/).
+objects_count() {
+    find "$DISCO_DATA/objects" -path "$DISCO_DATA/objects/tmp" -prune -o -type f -print | wc -l
+}
 LOGSIZE=$(wc -c <"$T/serve.log")
-c -X POST -H 'Prefer: wait=10' "$URL/api/ts/export" -d '{"metric": "loss"}'
-expect_eq "ts.export as a job fails naming output" "400 output" "$CODE $(jqo .error.field)"
+c -X POST -H 'Prefer: wait=10' "$URL/api/ts/export" -d '{"metric": "loss", "time": "ms"}'
+XH=$(jqo .output.hash)
+XURL=$(jqo .output.url)
+expect_eq "ts.export over HTTP: 200, 100 rows, kept as text/csv" "200 100 text/csv /api/objects/$XH" \
+    "$CODE $(jqo .rows) $(jqo .output.media_type) $XURL"
+curl -s -o "$T/export.csv" "$URL$XURL"
+expect_eq "  the object is the CSV of the points" \
+    "101 $(jqo .output.size) $(sha256sum "$T/export.csv" | cut -c1-64)" \
+    "$(wc -l <"$T/export.csv") $(wc -c <"$T/export.csv") $XH"
+if grep -q '^loss,a,h1,1700000000000,0\.5$' "$T/export.csv" && grep -q '^loss,a,h1,1700000099000,99\.5$' "$T/export.csv"; then
+    pass "  the CSV holds the first and last points"
+else
+    fail "  the CSV holds the first and last points" "$(head -n 3 "$T/export.csv")"
+fi
+c -X POST -H 'Prefer: wait=10' "$URL/api/ts/export" -d '{"metric": "loss", "time": "ms", "output": "-"}'
+expect_eq "  output \"-\" given explicitly: the same object" "200 $XH" "$CODE $(jqo .output.hash)"
 c -X POST -H 'Prefer: wait=10' "$URL/api/object/get" -d "{\"hash\": \"$H\"}"
-expect_eq "object.get as a job fails naming output" "400 output" "$CODE $(jqo .error.field)"
+expect_eq "object.get over HTTP: the same object again" "200 $H application/octet-stream" \
+    "$CODE $(jqo .output.hash) $(jqo .output.media_type)"
+c -X POST -H 'Prefer: wait=10' "$URL/api/object/get" -d "{\"hash\": \"$H\", \"offset\": 8, \"length\": 4}"
+expect_eq "object.get of a range keeps the range" \
+    "200 4 $(tail -c +9 "$T/tone.wav" | head -c 4 | sha256sum | cut -c1-64)" \
+    "$CODE $(jqo .output.size) $(jqo .output.hash)"
+c -X POST "$URL/api/ts/export" -d '{"metric": "loss", "output": "/tmp/x.csv"}'
+expect_eq "  a file on the server is still refused" "400 output" "$CODE $(jqo .error.field)"
+NOBJ=$(objects_count)
+c -X POST -H 'Prefer: wait=10' "$URL/api/ts/export" -d '{"metric": "loss", "where": ["run=a"], "time": "ms", "from": "2030-01-01T00:00:00Z", "to": "2020-01-01T00:00:00Z"}'
+FAILED="$CODE $(jqo .error.code)"
+c -X POST -H 'Prefer: wait=10' "$URL/api/object/get" \
+    -d '{"hash": "0000000000000000000000000000000000000000000000000000000000000000"}'
+expect_eq "failed exports answer their error" "400 INVAL 404" "$FAILED $CODE"
+expect_eq "  and store nothing" "$NOBJ" "$(objects_count)"
+expect_eq "  nor leave a file in tmp/" "" "$(ls -A "$DISCO_DATA/tmp" 2>/dev/null)"
 if tail -c +$((LOGSIZE + 1)) "$T/serve.log" | grep -a -q '1700000000000\|2023-11-14\|RIFF'; then
     fail "nothing written to the server's stdout" "$(tail -n 5 "$T/serve.log")"
 else
@@ -227,3 +262,16 @@ c -H "Authorization: Bearer $WALT" -X POST "$URL/api/resource/update" \
     -d "{\"id\": \"$PRIV\", \"tags\": {\"x\": \"y\"}}"
 expect_eq "another writer: the same answer as over JSON" "$CODE $(jqo .error.code)" "$BODY_CODE"
 expect_eq "  which is 404 for a private resource" "404 NOTFOUND" "$BODY_CODE"
+
+# An export's object is the writer's: it may GET it, a reader of another principal may not.
+c -H "Authorization: Bearer $WENDY" -X POST -H 'Prefer: wait=10' "$URL/api/ts/export" \
+    -d '{"metric": "loss", "time": "ms"}'
+WH=$(jqo .output.hash)
+expect_eq "a writer's export is kept" "200 100" "$CODE $(jqo .rows)"
+c -H "Authorization: Bearer $WENDY" -o "$T/wendy.csv" "$URL/api/objects/$WH"
+expect_eq "  the writer may GET it" "200 101" "$CODE $(wc -l <"$T/wendy.csv")"
+c -H "Authorization: Bearer $RITA" "$URL/api/objects/$WH"
+expect_eq "  a reader of another principal gets 404" "404" "$CODE"
+c -H "Authorization: Bearer $RITA" -X POST -H 'Prefer: wait=10' "$URL/api/object/stat" \
+    -d "{\"hash\": \"$WH\"}"
+expect_eq "  nor may it object.stat it" "404" "$CODE"

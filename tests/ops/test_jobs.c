@@ -727,6 +727,106 @@ static void test_input_closed_when_not_run(void **state)
     disco_jobs_free(jobs);
 }
 
+/* Writes params.text to the output stream, or fails when params.fail is set. */
+static int op_write(disco_ctx *ctx, const json_t *params, json_t **result, disco_status *st)
+{
+    const char *text = json_string_value(json_object_get(params, "text"));
+    int fd = disco_ctx_out_fd(ctx);
+
+    if (fd < 0)
+        return disco_status_set(st, DISCO_ERR_INVAL, "output", "no output stream");
+    if (text && write(fd, text, strlen(text)) != (ssize_t)strlen(text))
+        return disco_status_set(st, DISCO_ERR_IO, "output", "short write");
+    if (json_is_true(json_object_get(params, "fail")))
+        return disco_status_set(st, DISCO_ERR_INVAL, "fail", "failed after writing");
+    *result = json_pack("{s:s}", "output", "-");
+    return DISCO_OK;
+}
+
+static const disco_op op_write_def = {.name = "test.write",
+                                      .summary = "write",
+                                      .params = no_params,
+                                      .flags = DISCO_OP_LONG,
+                                      .fn = op_write};
+
+typedef struct output_log {
+    atomic_int calls;
+    int refuse; /* the hook fails */
+} output_log;
+
+/* Reads back what the op wrote into result.kept. */
+static int on_output(void *user, disco_ctx *ctx, const disco_op *op, int fd, json_t *result,
+                     disco_status *st)
+{
+    output_log *l = user;
+    char buf[64];
+    ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
+
+    (void)ctx;
+    atomic_fetch_add(&l->calls, 1);
+    if (l->refuse || n < 0)
+        return disco_status_set(st, DISCO_ERR_NOSPC, "output", "%s: no room", op->name);
+    buf[n] = '\0';
+    json_object_set_new(result, "kept", json_string(buf));
+    return DISCO_OK;
+}
+
+/* Submits test.write with `params` and an output file; returns the final record. */
+static json_t *run_write(disco_jobs *jobs, const fixture *f, const char *params, int *fd)
+{
+    char id[DISCO_ID_LEN + 1];
+    disco_job_event evs[16];
+    disco_status st = {0};
+    json_t *p = json_loads(params, 0, NULL);
+
+    *fd = input_file(f, "");
+    assert_int_equal(disco_jobs_submit_streams(jobs, &op_write_def, p, "alice", DISCO_ROLE_WRITER,
+                                               -1, *fd, id, &st),
+                     DISCO_OK);
+    json_decref(p);
+    follow(jobs, id, evs, 16);
+    return record(jobs, id);
+}
+
+static void test_output_stream(void **state)
+{
+    fixture *f = *state;
+    output_log l = {0};
+    disco_status st = {0};
+    char id[DISCO_ID_LEN + 1];
+    int fd;
+
+    f->jc.on_output = on_output;
+    f->jc.output_user = &l;
+    disco_jobs *jobs = start(f);
+    json_t *r = run_write(jobs, f, "{\"text\": \"a,b\\n1,2\\n\"}", &fd);
+    assert_string_equal(str(r, "state", NULL), "succeeded");
+    assert_string_equal(str(r, "result", "kept"), "a,b\n1,2\n");
+    assert_true(closed(fd));
+    json_decref(r);
+
+    r = run_write(jobs, f, "{\"text\": \"partial\", \"fail\": true}", &fd);
+    assert_string_equal(str(r, "state", NULL), "failed");
+    assert_int_equal(atomic_load(&l.calls), 1); /* not called for a failed op */
+    assert_true(closed(fd));
+    json_decref(r);
+
+    l.refuse = 1;
+    r = run_write(jobs, f, "{\"text\": \"x\"}", &fd);
+    assert_string_equal(str(r, "state", NULL), "failed");
+    assert_string_equal(str(r, "error", "code"), "NOSPC");
+    assert_null(json_object_get(r, "result"));
+    assert_true(closed(fd));
+    json_decref(r);
+
+    fd = input_file(f, "");
+    assert_int_equal(disco_jobs_submit_streams(jobs, NULL, NULL, NULL, DISCO_ROLE_NONE, -1, fd, id,
+                                               &st),
+                     DISCO_ERR_INVAL);
+    assert_true(closed(fd)); /* a failed submission closes it */
+    disco_jobs_free(jobs);
+}
+
 static void test_shutdown(void **state)
 {
     fixture *f = *state;
@@ -800,6 +900,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_setup_hook, setup, teardown),
         cmocka_unit_test_setup_teardown(test_input_stream, setup, teardown),
         cmocka_unit_test_setup_teardown(test_input_closed_when_not_run, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_output_stream, setup, teardown),
         cmocka_unit_test_setup_teardown(test_shutdown, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_arguments, setup, teardown),
     };
