@@ -35,18 +35,7 @@ typedef struct fixture {
 
 static int call(fixture *f, const char *name, const char *params, json_t **out, disco_status *st)
 {
-    json_t *raw = json_loads(params, 0, NULL), *res = NULL;
-    int rc;
-
-    assert_non_null(raw);
-    disco_status_clear(st);
-    rc = disco_ops_call(f->ctx, disco_ops_find(name), raw, &res, st);
-    json_decref(raw);
-    if (out)
-        *out = res;
-    else
-        json_decref(res);
-    return rc;
+    return tu_op_call(f->ctx, name, params, out, st);
 }
 
 static void as(fixture *f, const char *principal, disco_role role)

@@ -47,15 +47,7 @@ static int teardown(void **state)
 /* Calls op `name` with JSON text params; returns rc, result in *out. */
 static int call(fixture *f, const char *name, const char *params, json_t **out, disco_status *st)
 {
-    json_t *raw = json_loads(params, 0, NULL);
-    int rc;
-
-    assert_non_null(raw);
-    disco_status_clear(st);
-    *out = NULL;
-    rc = disco_ops_call(f->ctx, disco_ops_find(name), raw, out, st);
-    json_decref(raw);
-    return rc;
+    return tu_op_call(f->ctx, name, params, out, st);
 }
 
 static void test_create_get_lineage(void **state)

@@ -1,5 +1,5 @@
 /*
- * testutil.c - temporary folders and file helpers for tests.
+ * testutil.c - temporary folders, file helpers and op calls for tests.
  */
 #include "support/testutil.h"
 
@@ -97,4 +97,24 @@ char *tu_read_file(const char *path, size_t *len)
     if (len)
         *len = n;
     return buf;
+}
+
+int tu_op_call(disco_ctx *ctx, const char *name, const char *params, json_t **out, disco_status *st)
+{
+    json_t *raw = json_loads(params, 0, NULL), *res = NULL;
+    int rc;
+
+    disco_status_clear(st);
+    if (out)
+        *out = NULL;
+    if (!raw)
+        return disco_status_set(st, DISCO_ERR_INVAL, "params", "test params are not JSON: %s",
+                                params);
+    rc = disco_ops_call(ctx, disco_ops_find(name), raw, &res, st);
+    json_decref(raw);
+    if (out)
+        *out = res;
+    else
+        json_decref(res);
+    return rc;
 }

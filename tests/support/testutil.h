@@ -4,6 +4,8 @@
 #ifndef DISCO_TESTUTIL_H
 #define DISCO_TESTUTIL_H
 
+#include "disco/ops.h"
+
 #include <stddef.h>
 
 /* A fresh empty folder under $TMPDIR (or /tmp); caller frees the string. */
@@ -20,5 +22,13 @@ int tu_write_file(const char *path, const void *data, size_t len);
 
 /* Reads a whole file into a malloc'd NUL-terminated buffer; NULL on failure. */
 char *tu_read_file(const char *path, size_t *len);
+
+/*
+ * Calls op `name` on ctx with params given as JSON text. With out, the
+ * result (or NULL) goes to *out for the caller to free; without, it is
+ * dropped. Params that are not JSON are an INVAL naming "params".
+ */
+int tu_op_call(disco_ctx *ctx, const char *name, const char *params, json_t **out,
+               disco_status *st);
 
 #endif
