@@ -10,6 +10,7 @@
 #define DISCO_VDIST_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 typedef enum disco_vmetric {
     DISCO_VMETRIC_COSINE = 0, /* distance 1 - cos(a, b) */
@@ -35,10 +36,22 @@ float disco_vdist_dot(const float *a, const float *b, size_t d);
  * need to know that a candidate is no better than the worst kept. */
 float disco_vdist_l2sq_bounded(const float *a, const float *b, size_t d, float bound);
 
+/*
+ * Squared L2 distance between a query and a vector held as 4-bit codes
+ * (the traversal codes of hnsw_codes.c). Lanes come in groups of 32; group
+ * g takes 16 bytes of `code`, byte k holding lane 32g+k in its low nibble
+ * and lane 32g+16+k in its high one. With qa[i] = lo[i] - q[i], the value
+ * is the sum over lanes of (code * step[i] + qa[i])^2, the distance from q
+ * to the vector the codes stand for. Reads 32*groups floats of qa and step
+ * and 16*groups bytes of code; unused lanes have step and qa 0.
+ */
+float disco_vdist_u4(const float *qa, const float *step, const uint8_t *code, size_t groups);
+
 /* The portable reference implementations the SIMD paths are tested against:
  * plain loops in index order, accumulating in double. */
 float disco_vdist_l2sq_ref(const float *a, const float *b, size_t d);
 float disco_vdist_dot_ref(const float *a, const float *b, size_t d);
+float disco_vdist_u4_ref(const float *qa, const float *step, const uint8_t *code, size_t groups);
 
 /* The distance of metric m between a and b (a and b normalised for COSINE);
  * NaN for a value of m outside disco_vmetric. */

@@ -30,6 +30,9 @@ float disco__vdist_l2sq_avx512(const float *a, const float *b, size_t d);
 float disco__vdist_dot_avx512(const float *a, const float *b, size_t d);
 float disco__vdist_l2sq_bounded_avx2(const float *a, const float *b, size_t d, float bound);
 float disco__vdist_l2sq_bounded_avx512(const float *a, const float *b, size_t d, float bound);
+float disco__vdist_u4_avx2(const float *qa, const float *step, const uint8_t *code, size_t groups);
+float disco__vdist_u4_avx512(const float *qa, const float *step, const uint8_t *code,
+                             size_t groups);
 #else
 #define VDIST_X86 0
 #endif
@@ -37,12 +40,15 @@ float disco__vdist_l2sq_bounded_avx512(const float *a, const float *b, size_t d,
 typedef float (*vdist_fn)(const float *restrict a, const float *restrict b, size_t d);
 typedef float (*vdist_bounded_fn)(const float *restrict a, const float *restrict b, size_t d,
                                   float bound);
+typedef float (*vdist_u4_fn)(const float *qa, const float *step, const uint8_t *code,
+                             size_t groups);
 
 struct vdist_impl {
     const char *name;
     vdist_fn l2sq;
     vdist_fn dot;
     vdist_bounded_fn l2sq_bounded;
+    vdist_u4_fn u4;
 };
 
 static _Atomic(const struct vdist_impl *) active_impl;
@@ -64,6 +70,20 @@ float disco_vdist_dot_ref(const float *restrict a, const float *restrict b, size
 
     for (size_t i = 0; i < d; i++)
         s += (double)a[i] * (double)b[i];
+    return (float)s;
+}
+
+float disco_vdist_u4_ref(const float *qa, const float *step, const uint8_t *code, size_t groups)
+{
+    double s = 0.0;
+
+    for (size_t g = 0; g < groups; g++)
+        for (size_t k = 0; k < 32; k++) {
+            uint8_t b = code[16 * g + k % 16];
+            unsigned c = k < 16 ? b & 15u : b >> 4;
+            double t = (double)c * step[32 * g + k] + qa[32 * g + k];
+            s += t * t;
+        }
     return (float)s;
 }
 
@@ -128,13 +148,29 @@ static float l2sq_bounded_portable(const float *restrict a, const float *restric
     return l2_finish4(a, b, i, d, s);
 }
 
+/* The two lanes of each code byte at once: low nibbles, then high ones. */
+static float u4_portable(const float *qa, const float *step, const uint8_t *code, size_t groups)
+{
+    float s[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+
+    for (size_t g = 0; g < groups; g++, qa += 32, step += 32, code += 16)
+        for (size_t k = 0; k < 16; k++) {
+            float lo = (float)(code[k] & 15u) * step[k] + qa[k];
+            float hi = (float)(code[k] >> 4) * step[16 + k] + qa[16 + k];
+            s[k & 1] += lo * lo;
+            s[2 + (k & 1)] += hi * hi;
+        }
+    return (s[0] + s[1]) + (s[2] + s[3]);
+}
+
 static const struct vdist_impl impl_portable = {"portable", l2sq_portable, dot_portable,
-                                                l2sq_bounded_portable};
+                                                l2sq_bounded_portable, u4_portable};
 #if VDIST_X86
 static const struct vdist_impl impl_avx2 = {"avx2", disco__vdist_l2sq_avx2, disco__vdist_dot_avx2,
-                                            disco__vdist_l2sq_bounded_avx2};
+                                            disco__vdist_l2sq_bounded_avx2, disco__vdist_u4_avx2};
 static const struct vdist_impl impl_avx512 = {
-    "avx512", disco__vdist_l2sq_avx512, disco__vdist_dot_avx512, disco__vdist_l2sq_bounded_avx512};
+    "avx512", disco__vdist_l2sq_avx512, disco__vdist_dot_avx512, disco__vdist_l2sq_bounded_avx512,
+    disco__vdist_u4_avx512};
 #endif
 
 /* The table for `isa` if this CPU can run it, else NULL. */
@@ -180,6 +216,11 @@ float disco_vdist_l2sq(const float *a, const float *b, size_t d)
 float disco_vdist_l2sq_bounded(const float *a, const float *b, size_t d, float bound)
 {
     return impl_get()->l2sq_bounded(a, b, d, bound);
+}
+
+float disco_vdist_u4(const float *qa, const float *step, const uint8_t *code, size_t groups)
+{
+    return impl_get()->u4(qa, step, code, groups);
 }
 
 float disco_vdist_dot(const float *a, const float *b, size_t d)

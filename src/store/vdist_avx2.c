@@ -8,6 +8,7 @@
  * loop and a masked load finish any d without reading past the end.
  */
 #include <stddef.h>
+#include <stdint.h>
 
 #if defined(__x86_64__) || defined(__i386__)
 
@@ -19,6 +20,7 @@
 float disco__vdist_l2sq_avx2(const float *a, const float *b, size_t d);
 float disco__vdist_dot_avx2(const float *a, const float *b, size_t d);
 float disco__vdist_l2sq_bounded_avx2(const float *a, const float *b, size_t d, float bound);
+float disco__vdist_u4_avx2(const float *qa, const float *step, const uint8_t *code, size_t groups);
 
 AVX2 static inline float hsum256(__m256 v)
 {
@@ -129,6 +131,32 @@ AVX2 float disco__vdist_dot_avx2(const float *restrict a, const float *restrict 
         s1 = _mm256_fmadd_ps(_mm256_maskload_ps(a + i, m), _mm256_maskload_ps(b + i, m), s1);
     }
     return hsum256(_mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3)));
+}
+
+/* Lanes k..k+7 of a group from 8 code values (one nibble each, as bytes). */
+AVX2 static inline __m256 u4_lanes(__m128i bytes, const float *step, const float *qa, __m256 acc)
+{
+    __m256 c = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(bytes));
+    __m256 t = _mm256_fmadd_ps(c, _mm256_loadu_ps(step), _mm256_loadu_ps(qa));
+
+    return _mm256_fmadd_ps(t, t, acc);
+}
+
+AVX2 float disco__vdist_u4_avx2(const float *qa, const float *step, const uint8_t *code,
+                                size_t groups)
+{
+    __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
+    const __m128i nib = _mm_set1_epi8(15);
+
+    for (size_t g = 0; g < groups; g++, qa += 32, step += 32, code += 16) {
+        __m128i b = _mm_loadu_si128((const __m128i *)(const void *)code);
+        __m128i lo = _mm_and_si128(b, nib), hi = _mm_and_si128(_mm_srli_epi16(b, 4), nib);
+        s0 = u4_lanes(lo, step, qa, s0);
+        s1 = u4_lanes(_mm_srli_si128(lo, 8), step + 8, qa + 8, s1);
+        s0 = u4_lanes(hi, step + 16, qa + 16, s0);
+        s1 = u4_lanes(_mm_srli_si128(hi, 8), step + 24, qa + 24, s1);
+    }
+    return hsum256(_mm256_add_ps(s0, s1));
 }
 
 #else

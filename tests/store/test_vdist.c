@@ -2,7 +2,7 @@
  * test_vdist.c - distance kernels: every instruction set this CPU has
  * against the reference for d = 1..300 (unaligned, exact-size buffers),
  * metric names, normalisation, zero vectors, the bounded squared L2 and
- * forcing an instruction set.
+ * forcing an instruction set, and the 4-bit code distance.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -222,6 +222,58 @@ static void test_bounded_l2(void **state)
     disco_vdist_force_isa(NULL);
 }
 
+/* Every code value in both nibbles, random steps and offsets, 1..9 groups (exact-size buffers). */
+static void check_u4(size_t groups)
+{
+    float *qa = malloc(32 * groups * sizeof *qa), *step = malloc(32 * groups * sizeof *step);
+    uint8_t *code = malloc(16 * groups);
+    double scale = 0.0;
+
+    assert_non_null(qa);
+    assert_non_null(step);
+    assert_non_null(code);
+    for (size_t i = 0; i < 32 * groups; i++) {
+        qa[i] = rnd();
+        step[i] = rnd() * 0.25f;
+    }
+    for (size_t i = 0; i < 16 * groups; i++)
+        code[i] = (uint8_t)((i * 37u + groups) & 0xFFu);
+    for (size_t i = 0; i < 32 * groups; i++) {
+        uint8_t b = code[16 * (i / 32) + i % 16];
+        double c = (i % 32) < 16 ? (b & 15u) : (b >> 4), t = c * step[i] + qa[i];
+        scale += t * t;
+    }
+    assert_close(disco_vdist_u4(qa, step, code, groups), disco_vdist_u4_ref(qa, step, code, groups),
+                 scale, groups, "u4");
+    assert_true(fabs(disco_vdist_u4_ref(qa, step, code, groups) - scale) <= 1e-6 * scale);
+    free(qa);
+    free(step);
+    free(code);
+}
+
+static void test_u4_codes(void **state)
+{
+    float qa[32] = {0}, step[32] = {0};
+    uint8_t code[16] = {0};
+
+    (void)state;
+    /* lane 0 = low nibble of byte 0, lane 16 = its high nibble */
+    code[0] = 0x53;
+    step[0] = 1.0f;
+    step[16] = 2.0f;
+    qa[16] = -1.0f;
+    assert_float_equal(disco_vdist_u4_ref(qa, step, code, 1), 3.0f * 3.0f + 9.0f * 9.0f, 1e-6);
+    for (size_t i = 0; i < sizeof isas / sizeof isas[0]; i++) {
+        if (!cpu_has(isas[i]))
+            continue;
+        assert_int_equal(disco_vdist_force_isa(isas[i]), 0);
+        assert_float_equal(disco_vdist_u4(qa, step, code, 1), 90.0f, 1e-5);
+        for (size_t g = 1; g <= 9; g++)
+            check_u4(g);
+    }
+    assert_int_equal(disco_vdist_force_isa("auto"), 0);
+}
+
 static void test_force_isa(void **state)
 {
     (void)state;
@@ -251,6 +303,7 @@ int main(void)
         cmocka_unit_test(test_zero_vectors),
         cmocka_unit_test(test_bounded_l2),
         cmocka_unit_test(test_force_isa),
+        cmocka_unit_test(test_u4_codes),
     };
     return cmocka_run_group_tests_name("store/vdist", tests, NULL, NULL);
 }
