@@ -94,6 +94,7 @@ disco_hnsw *disco__hnsw_alloc(const disco_hnsw_config *cfg, disco_status *st)
     h->mult = 1.0 / log((double)cfg->M);
     h->vec_off = 4 * (1 + h->M0);
     h->block = h->vec_off + 4 * h->dim;
+    disco__hnsw_codes_train(h); /* none yet: sets when the first training happens */
     return h;
 }
 
@@ -147,6 +148,7 @@ void disco_hnsw_free(disco_hnsw *h)
     free(h->upper);
     free(h->levels);
     base_free(h->base, h->cap * h->block);
+    disco__hnsw_codes_free(h->codes);
     for (s = h->sync->pool; s; s = next) {
         next = s->next;
         disco__hnsw_scratch_free(s);
@@ -161,10 +163,14 @@ void disco_hnsw_free(disco_hnsw *h)
 /* Makes room for `need` slots exactly (caller holds the rwlock exclusively). */
 static int resize(disco_hnsw *h, size_t need)
 {
-    uint8_t *base = need <= SIZE_MAX / h->block ? base_alloc(need * h->block) : NULL;
-    uint8_t *levels = calloc(need, 1);
-    uint32_t **upper = calloc(need, sizeof *upper);
+    uint8_t *base, *levels;
+    uint32_t **upper;
 
+    if (disco__hnsw_codes_grow(h, need))
+        return DISCO_ERR_NOMEM;
+    base = need <= SIZE_MAX / h->block ? base_alloc(need * h->block) : NULL;
+    levels = calloc(need, 1);
+    upper = calloc(need, sizeof *upper);
     if (!base || !levels || !upper) {
         base_free(base, base ? need * h->block : 0);
         free(levels);
@@ -411,6 +417,7 @@ static int readd(disco_hnsw *h, uint32_t slot, const float *vec, disco_status *s
         goto unlock;
     }
     store_vec(h, slot, vec);
+    disco__hnsw_codes_put(h, slot);
     __atomic_store_n(hdr, *hdr & ~DISCO__HNSW_DEL, __ATOMIC_RELEASE);
     atomic_fetch_sub(&h->ndel, 1);
     atomic_fetch_add(&h->live, 1);
@@ -456,6 +463,7 @@ static int fill(disco_hnsw *h, uint32_t slot, const float *vec, disco_status *st
         return disco_status_set(st, DISCO_ERR_NOMEM, NULL, "hnsw add: out of memory");
     }
     store_vec(h, slot, vec);
+    disco__hnsw_codes_put(h, slot);
     h->levels[slot] = (uint8_t)level;
     h->upper[slot] = up;
     __atomic_store_n(disco__hnsw_hdr(h, slot), DISCO__HNSW_OCC, __ATOMIC_RELEASE);
@@ -482,12 +490,19 @@ int disco_hnsw_add(disco_hnsw *h, uint32_t slot, const float *vec, disco_status 
     if (!(old & DISCO__HNSW_OCC)) {
         rc = fill(h, slot, vec, st);
         pthread_rwlock_unlock(&h->sync->grow);
-        return rc;
+    } else {
+        pthread_rwlock_unlock(&h->sync->grow);
+        if ((old & (DISCO__HNSW_DEL | DISCO__HNSW_PEND)) != DISCO__HNSW_DEL)
+            return disco_status_set(st, DISCO_ERR_INVAL, "slot", "slot %u is occupied", slot);
+        rc = readd(h, slot, vec, st);
     }
-    pthread_rwlock_unlock(&h->sync->grow);
-    if ((old & (DISCO__HNSW_DEL | DISCO__HNSW_PEND)) != DISCO__HNSW_DEL)
-        return disco_status_set(st, DISCO_ERR_INVAL, "slot", "slot %u is occupied", slot);
-    return readd(h, slot, vec, st);
+    if (rc == DISCO_OK && atomic_load(&h->live) >= atomic_load(&h->codes_next)) {
+        pthread_rwlock_wrlock(&h->sync->grow);
+        if (atomic_load(&h->live) >= atomic_load(&h->codes_next))
+            disco__hnsw_codes_train(h);
+        pthread_rwlock_unlock(&h->sync->grow);
+    }
+    return rc;
 }
 
 int disco_hnsw_remove(disco_hnsw *h, uint32_t slot, disco_status *st)
@@ -557,12 +572,13 @@ size_t disco_hnsw_bytes(const disco_hnsw *h)
     if (!h)
         return 0;
     pthread_rwlock_rdlock(&h->sync->grow);
-    b = sizeof *h + sizeof *h->sync + h->cap * (h->block + 1 + sizeof *h->upper);
+    b = sizeof *h + sizeof *h->sync + h->cap * (h->block + 1 + sizeof *h->upper) +
+        disco__hnsw_codes_bytes(h);
     for (size_t i = 0; i < h->cap; i++)
         b += (size_t)h->levels[i] * (h->M + 1) * sizeof(uint32_t);
     pthread_mutex_lock(&h->sync->pool_lock);
     for (const disco__hnsw_scratch *s = h->sync->pool; s; s = s->next)
-        b += sizeof *s + s->mark_cap * sizeof *s->mark +
+        b += sizeof *s + s->mark_cap * sizeof *s->mark + s->qa_cap * sizeof *s->qa +
              (s->cand.cap + s->top.cap + s->work_cap) * sizeof(disco__hnsw_pair);
     pthread_mutex_unlock(&h->sync->pool_lock);
     pthread_rwlock_unlock(&h->sync->grow);

@@ -21,6 +21,9 @@
  * The links of a node sit just before its vector, so expanding a node and
  * scoring its neighbours touch one block each.
  *
+ *   codes        NULL, or 4-bit codes of every slot (hnsw_codes.c): searches
+ *                walk layer 0 on them and rerank what they keep exactly
+ *
  * CONCURRENCY
  *   sync->grow   rwlock: searches and inserts hold it shared; growing the
  *                arrays, re-adding a removed slot and serialising hold it
@@ -73,8 +76,27 @@ typedef struct disco__hnsw_scratch {
     disco__hnsw_heap top;   /* max-heap: best so far */
     disco__hnsw_pair *work; /* sorting / pruning room */
     size_t work_cap;
-    float *q; /* normalised query (cosine) */
+    float *q;  /* normalised query (cosine) */
+    float *qa; /* query against the codes: lo - q by lane (32 * groups) */
+    size_t qa_cap;
 } disco__hnsw_scratch;
+
+/*
+ * Traversal codes: each vector component as 4 bits on a per-component
+ * scale (lo + code * step), packed in the lane order of disco_vdist_u4.
+ * One table per training; a graph swaps it only under sync->grow held
+ * exclusively.
+ */
+typedef struct disco__hnsw_codes {
+    size_t groups;  /* lane groups of 32 */
+    size_t stride;  /* code bytes per slot: ceil(dim / 2) */
+    size_t cap;     /* slots with room in `code` */
+    float *lo;      /* [dim] */
+    float *inv;     /* [dim] 1 / step, 0 where a component never varied */
+    float *step;    /* [32 * groups] in lane order, 0 on unused lanes */
+    uint32_t *lane; /* [dim] lane of each component */
+    uint8_t *code;  /* cap * stride bytes, plus 16 so any group reads in bounds */
+} disco__hnsw_codes;
 
 typedef struct disco__hnsw_sync {
     pthread_rwlock_t grow;
@@ -96,9 +118,11 @@ struct disco_hnsw {
     uint32_t **upper;
     size_t cap;
     _Atomic size_t live;
-    _Atomic size_t ndel;    /* slots marked removed */
-    _Atomic uint64_t entry; /* 0: empty, else ep | (top level + 1) << 32 */
-    _Atomic uint64_t rng_n; /* levels drawn so far */
+    _Atomic size_t ndel;       /* slots marked removed */
+    _Atomic uint64_t entry;    /* 0: empty, else ep | (top level + 1) << 32 */
+    _Atomic uint64_t rng_n;    /* levels drawn so far */
+    disco__hnsw_codes *codes;  /* NULL until trained, and always for IP or dim > 256 */
+    _Atomic size_t codes_next; /* live count at which codes are (re)trained */
     disco__hnsw_sync *sync;
 };
 
@@ -194,6 +218,22 @@ static inline void disco__hnsw_unlock(const disco_hnsw *h, uint32_t id)
 /* hnsw.c */
 disco_hnsw *disco__hnsw_alloc(const disco_hnsw_config *cfg, disco_status *st);
 int disco__hnsw_grow(disco_hnsw *h, size_t need, disco_status *st);
+
+/* hnsw_codes.c */
+void disco__hnsw_codes_free(disco__hnsw_codes *c);
+int disco__hnsw_codes_grow(disco_hnsw *h, size_t cap);
+void disco__hnsw_codes_put(const disco_hnsw *h, uint32_t slot);
+void disco__hnsw_codes_train(disco_hnsw *h);
+int disco__hnsw_codes_query(const disco_hnsw *h, disco__hnsw_scratch *s, const float *q);
+size_t disco__hnsw_codes_bytes(const disco_hnsw *h);
+
+static inline float disco__hnsw_code_dist(const disco_hnsw *h, const disco__hnsw_scratch *s,
+                                          uint32_t id)
+{
+    const disco__hnsw_codes *c = h->codes;
+
+    return disco_vdist_u4(s->qa, c->step, c->code + (size_t)id * c->stride, c->groups);
+}
 
 /* hnsw_search.c */
 disco__hnsw_scratch *disco__hnsw_scratch_get(const disco_hnsw *h);

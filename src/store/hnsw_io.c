@@ -374,6 +374,7 @@ int disco_hnsw_load(const uint8_t *buf, size_t len, disco_hnsw **out, disco_stat
         rc = corrupt(&r, r.off, "trailing bytes");
         goto fail;
     }
+    disco__hnsw_codes_train(h);
     *out = h;
     return DISCO_OK;
 fail:

@@ -112,6 +112,7 @@ void disco__hnsw_scratch_free(disco__hnsw_scratch *s)
     free(s->top.a);
     free(s->work);
     free(s->q);
+    free(s->qa);
     free(s);
 }
 
@@ -234,17 +235,15 @@ static inline int offer(const disco_hnsw *h, disco__hnsw_scratch *s, const disco
 }
 
 /*
- * Scores the unvisited neighbours of `id` at `lev`: first the marks alone
- * (a small array, mostly cached) pick the fresh ones, so no memory traffic
- * goes to neighbours already seen; then the vectors of the fresh ones are
- * requested PREFETCH_AHEAD ahead of the one being scored.
+ * The unvisited neighbours of `id` at `lev` into fresh[] (marking them),
+ * from the marks alone: a small array, mostly cached, so no memory traffic
+ * goes to neighbours already seen. Returns how many.
  */
-static int expand(const disco_hnsw *h, disco__hnsw_scratch *s, const float *q, uint32_t id, int lev,
-                  size_t ef, const disco__hnsw_filter *f, float *bound)
+static uint32_t take_fresh(const disco_hnsw *h, disco__hnsw_scratch *s, uint32_t id, int lev,
+                           uint32_t *fresh)
 {
     const uint32_t *l = disco__hnsw_links(h, id, lev);
     uint32_t n = disco__hnsw_load(l) & DISCO__HNSW_CNT, m = 0;
-    uint32_t fresh[DISCO__HNSW_MAX_M * 2];
     uint16_t ep = s->epoch;
 
     if (n > DISCO__HNSW_MAX_M * 2) /* never for a checked graph; keeps fresh[] safe */
@@ -256,6 +255,19 @@ static int expand(const disco_hnsw *h, disco__hnsw_scratch *s, const float *q, u
         s->mark[nb] = ep;
         fresh[m++] = nb;
     }
+    return m;
+}
+
+/*
+ * Scores the fresh neighbours of `id` exactly, requesting their vectors
+ * PREFETCH_AHEAD ahead of the one being scored.
+ */
+static int expand(const disco_hnsw *h, disco__hnsw_scratch *s, const float *q, uint32_t id, int lev,
+                  size_t ef, const disco__hnsw_filter *f, float *bound)
+{
+    uint32_t fresh[DISCO__HNSW_MAX_M * 2];
+    uint32_t m = take_fresh(h, s, id, lev, fresh);
+
     for (uint32_t i = 0; i < m && i < PREFETCH_AHEAD; i++)
         prefetch_node(h, s, fresh[i]);
     for (uint32_t i = 0; i < m; i++) {
@@ -271,14 +283,35 @@ static int expand(const disco_hnsw *h, disco__hnsw_scratch *s, const float *q, u
     return 0;
 }
 
-/*
- * Beam search of layer `lev` from `ep` with width ef; leaves the accepted
- * results in s->top. Returns 0 or DISCO_ERR_NOMEM.
- */
-int disco__hnsw_search_layer(const disco_hnsw *h, disco__hnsw_scratch *s, const float *q,
-                             uint32_t ep, int lev, size_t ef, const disco__hnsw_filter *f)
+/* Scores the fresh neighbours of `id` on layer 0 by their codes, all requested at once. */
+static int expand_coded(const disco_hnsw *h, disco__hnsw_scratch *s, uint32_t id, size_t ef,
+                        const disco__hnsw_filter *f, float *bound)
 {
-    float d = disco__hnsw_dist(h, q, disco__hnsw_vec(h, ep)), bound = INFINITY;
+    const disco__hnsw_codes *c = h->codes;
+    uint32_t fresh[DISCO__HNSW_MAX_M * 2];
+    uint32_t m = take_fresh(h, s, id, 0, fresh);
+
+    for (uint32_t i = 0; i < m; i++) {
+        const uint8_t *p = c->code + (size_t)fresh[i] * c->stride;
+        __builtin_prefetch(p);
+        __builtin_prefetch(p + c->stride - 1);
+    }
+    for (uint32_t i = 0; i < m; i++)
+        if (offer(h, s, f, ef, disco__hnsw_code_dist(h, s, fresh[i]), fresh[i], bound))
+            return -1;
+    return 0;
+}
+
+/*
+ * Beam search of layer `lev` from `ep` with width ef, by exact distances
+ * or (coded) by the codes; leaves the accepted results in s->top.
+ */
+static int walk(const disco_hnsw *h, disco__hnsw_scratch *s, const float *q, uint32_t ep, int lev,
+                size_t ef, const disco__hnsw_filter *f, int coded)
+{
+    float d =
+        coded ? disco__hnsw_code_dist(h, s, ep) : disco__hnsw_dist(h, q, disco__hnsw_vec(h, ep));
+    float bound = INFINITY;
 
     next_epoch(s);
     s->cand.n = s->top.n = 0;
@@ -296,10 +329,58 @@ int disco__hnsw_search_layer(const disco_hnsw *h, disco__hnsw_scratch *s, const 
         disco__hnsw_pair c = heap_pop(&s->cand, 0);
         if (s->cand.n) /* the links of the next one to expand */
             __builtin_prefetch(disco__hnsw_links(h, s->cand.a[0].id, lev));
-        if (expand(h, s, q, c.id, lev, ef, f, &bound))
+        if (coded ? expand_coded(h, s, c.id, ef, f, &bound)
+                  : expand(h, s, q, c.id, lev, ef, f, &bound))
             return DISCO_ERR_NOMEM;
     }
     return DISCO_OK;
+}
+
+/*
+ * Beam search of layer `lev` from `ep` with width ef by exact distances;
+ * leaves the accepted results in s->top. Returns 0 or DISCO_ERR_NOMEM.
+ */
+int disco__hnsw_search_layer(const disco_hnsw *h, disco__hnsw_scratch *s, const float *q,
+                             uint32_t ep, int lev, size_t ef, const disco__hnsw_filter *f)
+{
+    return walk(h, s, q, ep, lev, ef, f, 0);
+}
+
+/* Replaces the code distances in s->top by exact ones, keeping it a max-heap. */
+static void rerank(const disco_hnsw *h, disco__hnsw_scratch *s, const float *q)
+{
+    disco__hnsw_pair *a = s->top.a;
+    size_t n = s->top.n;
+
+    for (size_t i = 0; i < n; i++)
+        prefetch_node(h, s, a[i].id);
+    for (size_t i = 0; i < n; i++)
+        a[i].d = disco__hnsw_dist(h, q, disco__hnsw_vec(h, a[i].id));
+    for (size_t i = 1; i < n; i++) { /* sift each up: a heap of a[0..i] */
+        disco__hnsw_pair x = a[i];
+        size_t j = i;
+        while (j > 0 && a[(j - 1) / 2].d < x.d) {
+            a[j] = a[(j - 1) / 2];
+            j = (j - 1) / 2;
+        }
+        a[j] = x;
+    }
+}
+
+/* Layer 0 of a search: on the codes, then reranked, when the graph has them. */
+static int search_base(const disco_hnsw *h, disco__hnsw_scratch *s, const float *q, uint32_t ep,
+                       size_t ef, const disco__hnsw_filter *f)
+{
+    int rc;
+
+    if (!h->codes)
+        return walk(h, s, q, ep, 0, ef, f, 0);
+    if (disco__hnsw_codes_query(h, s, q))
+        return DISCO_ERR_NOMEM;
+    rc = walk(h, s, q, ep, 0, ef, f, 1);
+    if (rc == DISCO_OK)
+        rerank(h, s, q);
+    return rc;
 }
 
 /* Empties s->top into s->work, nearest first; returns the count (0 if no room). */
@@ -363,7 +444,7 @@ static int graph_search(const disco_hnsw *h, disco__hnsw_scratch *s, const float
     for (int lev = (int)(e >> 32) - 1; lev > 0; lev--)
         cur = disco__hnsw_greedy(h, q, cur, lev);
     f->all = !f->allow && atomic_load(&h->ndel) == 0;
-    return disco__hnsw_search_layer(h, s, q, cur, 0, ef > k ? ef : k, f);
+    return search_base(h, s, q, cur, ef > k ? ef : k, f);
 }
 
 /*
