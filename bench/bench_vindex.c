@@ -480,8 +480,10 @@ static void print_unfiltered(const dataset *ds, const side *ours, const side *th
 
     printf("build            ours %8.2f s   hnswlib %8.2f s   ours/hnswlib %.2fx\n", ours->build_s,
            theirs->build_s, ours->build_s / theirs->build_s);
-    printf("bytes/vector     ours %8.0f     hnswlib %8.0f     goal %zu (raw %zu + 2*%d*4 + 64)\n",
-           ours->bytes_per_vec, theirs->bytes_per_vec, goal, raw, M_LINKS);
+    printf(
+        "bytes/vector     ours %8.1f     hnswlib %8.1f     goal %zu (raw %zu + 2*%d*4 + 64): %s\n",
+        ours->bytes_per_vec, theirs->bytes_per_vec, goal, raw, M_LINKS,
+        ours->bytes_per_vec <= (double)goal ? "met" : "NOT met");
     printf("%5s  %12s %10s  %14s %12s  %9s\n", "ef", "ours recall", "ours QPS", "hnswlib recall",
            "hnswlib QPS", "QPS ratio");
     for (int e = 0; e < NEF; e++)

@@ -4,8 +4,8 @@
  * MEMORY (see hnsw_int.h for the block layout)
  *
  *   base   [blk 0][blk 1] ... [blk cap-1]   blk = hdr | links[2M] | vec[dim]
- *   levels [l0][l1] ...                     uint8 per slot
- *   upper  [p0][p1] ...                     NULL, or layers 1..L of links
+ *   upper  [u0][u1] ...                     uint32 per slot: 0, or the offset
+ *                                           in upool of layers 1..L of links
  *
  * Growth doubles `cap` under the exclusive rwlock: new zeroed arrays, the
  * old contents copied, so pages never touched by a slot stay unmapped.
@@ -143,10 +143,8 @@ void disco_hnsw_free(disco_hnsw *h)
 
     if (!h)
         return;
-    for (size_t i = 0; i < h->cap; i++)
-        free(h->upper[i]);
     free(h->upper);
-    free(h->levels);
+    free(h->upool);
     base_free(h->base, h->cap * h->block);
     disco__hnsw_codes_free(h->codes);
     for (s = h->sync->pool; s; s = next) {
@@ -161,32 +159,60 @@ void disco_hnsw_free(disco_hnsw *h)
 }
 
 /* Makes room for `need` slots exactly (caller holds the rwlock exclusively). */
+/*
+ * Makes room for `words` words in upool (caller holds the rwlock
+ * exclusively, or owns the graph alone); new room is zeroed.
+ */
+int disco__hnsw_upool_grow(disco_hnsw *h, size_t words)
+{
+    uint32_t *p;
+
+    if (words <= h->upool_cap)
+        return DISCO_OK;
+    if (words > UINT32_MAX || !(p = realloc(h->upool, words * sizeof *p)))
+        return DISCO_ERR_NOMEM;
+    memset(p + h->upool_cap, 0, (words - h->upool_cap) * sizeof *p);
+    if (h->upool_cap == 0)
+        atomic_store(&h->upool_used, 1); /* offset 0 means "no upper layers" */
+    h->upool = p;
+    h->upool_cap = words;
+    return DISCO_OK;
+}
+
+/*
+ * Upper-layer words that `slots` nodes are expected to take, with 5 % to
+ * spare: a node reaches layer L with probability M^-L and takes M + 1
+ * words there, (M + 1) / (M - 1) words a node in all.
+ */
+static size_t upool_expected(const disco_hnsw *h, size_t slots)
+{
+    double words = (double)slots * (double)(h->M + 1) / (double)(h->M - 1) * 1.05;
+
+    return (size_t)words + 2 * (h->M + 1) * DISCO__HNSW_MAX_LEVEL;
+}
+
+/* Makes room for `need` slots exactly (caller holds the rwlock exclusively). */
 static int resize(disco_hnsw *h, size_t need)
 {
-    uint8_t *base, *levels;
-    uint32_t **upper;
+    uint8_t *base;
+    uint32_t *upper;
 
-    if (disco__hnsw_codes_grow(h, need))
+    if (disco__hnsw_codes_grow(h, need) || disco__hnsw_upool_grow(h, upool_expected(h, need)))
         return DISCO_ERR_NOMEM;
     base = need <= SIZE_MAX / h->block ? base_alloc(need * h->block) : NULL;
-    levels = calloc(need, 1);
     upper = calloc(need, sizeof *upper);
-    if (!base || !levels || !upper) {
+    if (!base || !upper) {
         base_free(base, base ? need * h->block : 0);
-        free(levels);
         free(upper);
         return DISCO_ERR_NOMEM;
     }
     if (h->cap) {
         memcpy(base, h->base, h->cap * h->block);
-        memcpy(levels, h->levels, h->cap);
         memcpy(upper, h->upper, h->cap * sizeof *upper);
     }
     base_free(h->base, h->cap * h->block);
-    free(h->levels);
     free(h->upper);
     h->base = base;
-    h->levels = levels;
     h->upper = upper;
     h->cap = need;
     return DISCO_OK;
@@ -345,7 +371,8 @@ static int insert(disco_hnsw *h, disco__hnsw_scratch *s, uint32_t id, int level,
     for (int lev = level < top ? level : top; lev >= 0; lev--) {
         size_t n;
         f.all = skip == DISCO__HNSW_NONE && atomic_load(&h->ndel) == 0;
-        rc = disco__hnsw_search_layer(h, s, q, cur, lev, h->efc, &f);
+        rc = lev ? disco__hnsw_search_layer(h, s, q, cur, lev, h->efc, &f)
+                 : disco__hnsw_search_base(h, s, q, cur, h->efc, &f);
         n = rc ? 0 : disco__hnsw_sorted(s);
         if (rc || disco__hnsw_reserve_work(s, n + h->M0 + 2)) {
             rc = DISCO_ERR_NOMEM;
@@ -422,7 +449,7 @@ static int readd(disco_hnsw *h, uint32_t slot, const float *vec, disco_status *s
     atomic_fetch_sub(&h->ndel, 1);
     atomic_fetch_add(&h->live, 1);
     s = disco__hnsw_scratch_get(h);
-    rc = s ? insert(h, s, slot, h->levels[slot], slot) : DISCO_ERR_NOMEM;
+    rc = s ? insert(h, s, slot, disco__hnsw_level(h, slot), slot) : DISCO_ERR_NOMEM;
     if (s)
         disco__hnsw_scratch_put(h, s);
     if (rc)
@@ -445,28 +472,42 @@ static uint32_t claim(disco_hnsw *h, uint32_t slot)
     return old;
 }
 
-/* Fills a claimed slot and links it (caller holds the rwlock shared). */
-static int fill(disco_hnsw *h, uint32_t slot, const float *vec, disco_status *st)
+/* Takes `words` words of upool: their offset, or 0 when it has no room. */
+static uint32_t upool_take(disco_hnsw *h, size_t words)
 {
-    int level = draw_level(h);
+    size_t used = atomic_load(&h->upool_used);
+
+    do {
+        if (used + words > h->upool_cap)
+            return 0;
+    } while (!atomic_compare_exchange_weak(&h->upool_used, &used, used + words));
+    return (uint32_t)used;
+}
+
+#define UPOOL_FULL 1 /* fill: upool had no room; grow it and try again */
+
+/* Fills a claimed slot and links it (caller holds the rwlock shared). */
+static int fill(disco_hnsw *h, uint32_t slot, const float *vec, int level, disco_status *st)
+{
     disco__hnsw_scratch *s = disco__hnsw_scratch_get(h);
-    uint32_t *up = NULL;
+    uint32_t up = 0;
     int rc;
 
-    if (level > 0)
-        up = calloc((size_t)level * (h->M + 1), sizeof *up);
+    if (s && level > 0)
+        up = upool_take(h, (size_t)level * (h->M + 1));
     if (!s || (level > 0 && !up)) {
-        free(up);
-        if (s)
-            disco__hnsw_scratch_put(h, s);
         __atomic_store_n(disco__hnsw_hdr(h, slot), 0, __ATOMIC_RELEASE);
-        return disco_status_set(st, DISCO_ERR_NOMEM, NULL, "hnsw add: out of memory");
+        if (!s)
+            return disco_status_set(st, DISCO_ERR_NOMEM, NULL, "hnsw add: out of memory");
+        disco__hnsw_scratch_put(h, s);
+        return UPOOL_FULL;
     }
     store_vec(h, slot, vec);
     disco__hnsw_codes_put(h, slot);
-    h->levels[slot] = (uint8_t)level;
     h->upper[slot] = up;
-    __atomic_store_n(disco__hnsw_hdr(h, slot), DISCO__HNSW_OCC, __ATOMIC_RELEASE);
+    __atomic_store_n(disco__hnsw_hdr(h, slot),
+                     DISCO__HNSW_OCC | (uint32_t)level << DISCO__HNSW_LEVEL_SHIFT,
+                     __ATOMIC_RELEASE);
     atomic_fetch_add(&h->live, 1);
     rc = insert(h, s, slot, level, DISCO__HNSW_NONE);
     disco__hnsw_scratch_put(h, s);
@@ -475,33 +516,61 @@ static int fill(disco_hnsw *h, uint32_t slot, const float *vec, disco_status *st
     return rc;
 }
 
+/* Room in upool for one more node of `level` (half as much again, at least). */
+static int grow_upool(disco_hnsw *h, int level, disco_status *st)
+{
+    int rc;
+
+    pthread_rwlock_wrlock(&h->sync->grow);
+    size_t need = atomic_load(&h->upool_used) + (size_t)level * (h->M + 1);
+    size_t more = h->upool_cap + h->upool_cap / 2;
+    rc = disco__hnsw_upool_grow(h, need > more ? need : more);
+    pthread_rwlock_unlock(&h->sync->grow);
+    if (rc)
+        return disco_status_set(st, rc, NULL, "hnsw add: no memory for upper-layer links");
+    return DISCO_OK;
+}
+
+/* Retrains the traversal codes when the live count has reached the next mark. */
+static void maybe_train(disco_hnsw *h)
+{
+    if (atomic_load(&h->live) < atomic_load(&h->codes_next))
+        return;
+    pthread_rwlock_wrlock(&h->sync->grow);
+    if (atomic_load(&h->live) >= atomic_load(&h->codes_next))
+        disco__hnsw_codes_train(h);
+    pthread_rwlock_unlock(&h->sync->grow);
+}
+
 int disco_hnsw_add(disco_hnsw *h, uint32_t slot, const float *vec, disco_status *st)
 {
     uint32_t old;
-    int rc;
+    int rc, level;
 
     if (!h || !vec)
         return disco_status_set(st, DISCO_ERR_INVAL, NULL, "hnsw add: NULL argument");
     if (slot == DISCO__HNSW_NONE)
         return disco_status_set(st, DISCO_ERR_INVAL, "slot", "slot %u is reserved", slot);
-    if ((rc = check_vec(h, vec, st)) || (rc = lock_slot(h, slot, st)))
+    if ((rc = check_vec(h, vec, st)))
         return rc;
-    old = claim(h, slot);
-    if (!(old & DISCO__HNSW_OCC)) {
-        rc = fill(h, slot, vec, st);
+    level = draw_level(h);
+    do {
+        if ((rc = lock_slot(h, slot, st)))
+            return rc;
+        old = claim(h, slot);
+        if (old & DISCO__HNSW_OCC)
+            break;
+        rc = fill(h, slot, vec, level, st);
         pthread_rwlock_unlock(&h->sync->grow);
-    } else {
+    } while (rc == UPOOL_FULL && (rc = grow_upool(h, level, st)) == DISCO_OK);
+    if (old & DISCO__HNSW_OCC) {
         pthread_rwlock_unlock(&h->sync->grow);
         if ((old & (DISCO__HNSW_DEL | DISCO__HNSW_PEND)) != DISCO__HNSW_DEL)
             return disco_status_set(st, DISCO_ERR_INVAL, "slot", "slot %u is occupied", slot);
         rc = readd(h, slot, vec, st);
     }
-    if (rc == DISCO_OK && atomic_load(&h->live) >= atomic_load(&h->codes_next)) {
-        pthread_rwlock_wrlock(&h->sync->grow);
-        if (atomic_load(&h->live) >= atomic_load(&h->codes_next))
-            disco__hnsw_codes_train(h);
-        pthread_rwlock_unlock(&h->sync->grow);
-    }
+    if (rc == DISCO_OK)
+        maybe_train(h);
     return rc;
 }
 
@@ -572,10 +641,8 @@ size_t disco_hnsw_bytes(const disco_hnsw *h)
     if (!h)
         return 0;
     pthread_rwlock_rdlock(&h->sync->grow);
-    b = sizeof *h + sizeof *h->sync + h->cap * (h->block + 1 + sizeof *h->upper) +
-        disco__hnsw_codes_bytes(h);
-    for (size_t i = 0; i < h->cap; i++)
-        b += (size_t)h->levels[i] * (h->M + 1) * sizeof(uint32_t);
+    b = sizeof *h + sizeof *h->sync + h->cap * (h->block + sizeof *h->upper) +
+        h->upool_cap * sizeof *h->upool + disco__hnsw_codes_bytes(h);
     pthread_mutex_lock(&h->sync->pool_lock);
     for (const disco__hnsw_scratch *s = h->sync->pool; s; s = s->next)
         b += sizeof *s + s->mark_cap * sizeof *s->mark + s->qa_cap * sizeof *s->qa +

@@ -10,13 +10,17 @@
  *   | hdr | links[M0] (uint32)   | vec[dim] (float)       |   block = 4 + 4*M0 + 4*dim
  *   +-----+----------------------+------------------------+
  *     hdr: bits 0..15 link count at layer 0, OCC (slot holds a vector),
- *          DEL (removed: still routes, never returned), PEND (being added)
+ *          DEL (removed: still routes, never returned), PEND (being added),
+ *          bits 19..23 the node's top layer L (0 for most)
  *
- *   levels[cap]  uint8  top layer of each node (0 for most)
- *   upper[cap]   -> NULL, or for a node of level L one allocation:
+ *   upper[cap]   uint32: 0, or for a node of level L >= 1 the offset in
+ *                upool of its links on layers 1..L:
  *                   +-------+---------+-------+---------+
  *                   | n (1) | ids[M]  | n (2) | ids[M]  | ... layers 1..L
  *                   +-------+---------+-------+---------+
+ *   upool        one array for all of them (word 0 unused); inserts take
+ *                room with a compare-and-swap on upool_used, and it grows
+ *                only under sync->grow held exclusively
  *
  * The links of a node sit just before its vector, so expanding a node and
  * scoring its neighbours touch one block each.
@@ -53,6 +57,8 @@
 #define DISCO__HNSW_OCC (1u << 16)
 #define DISCO__HNSW_DEL (1u << 17)
 #define DISCO__HNSW_PEND (1u << 18)
+#define DISCO__HNSW_LEVEL_SHIFT 19
+#define DISCO__HNSW_LEVEL_MASK (0x1Fu << DISCO__HNSW_LEVEL_SHIFT)
 
 /* A candidate: distance to the query and slot. */
 typedef struct disco__hnsw_pair {
@@ -69,9 +75,9 @@ typedef struct disco__hnsw_heap {
 /* Per-search scratch, kept in a pool and reused: no allocation per search. */
 typedef struct disco__hnsw_scratch {
     struct disco__hnsw_scratch *next;
-    uint16_t *mark; /* visited: mark[slot] == epoch */
+    uint8_t *mark; /* visited: mark[slot] == epoch */
     size_t mark_cap;
-    uint16_t epoch;
+    uint8_t epoch;
     disco__hnsw_heap cand;  /* min-heap: to expand */
     disco__hnsw_heap top;   /* max-heap: best so far */
     disco__hnsw_pair *work; /* sorting / pruning room */
@@ -114,8 +120,10 @@ struct disco_hnsw {
     size_t block;   /* bytes per slot in base */
     size_t vec_off; /* offset of the vector in a block */
     uint8_t *base;
-    uint8_t *levels;
-    uint32_t **upper;
+    uint32_t *upper; /* [cap] offsets in upool */
+    uint32_t *upool;
+    size_t upool_cap;
+    _Atomic size_t upool_used;
     size_t cap;
     _Atomic size_t live;
     _Atomic size_t ndel;       /* slots marked removed */
@@ -149,7 +157,13 @@ static inline uint32_t *disco__hnsw_links(const disco_hnsw *h, uint32_t id, int 
 {
     if (lev == 0)
         return disco__hnsw_hdr(h, id);
-    return h->upper[id] + (size_t)(lev - 1) * (h->M + 1);
+    return h->upool + h->upper[id] + (size_t)(lev - 1) * (h->M + 1);
+}
+
+/* The top layer of an occupied slot. */
+static inline int disco__hnsw_level(const disco_hnsw *h, uint32_t id)
+{
+    return (int)((*disco__hnsw_hdr(h, id) & DISCO__HNSW_LEVEL_MASK) >> DISCO__HNSW_LEVEL_SHIFT);
 }
 
 static inline uint32_t disco__hnsw_load(const uint32_t *p)
@@ -218,6 +232,7 @@ static inline void disco__hnsw_unlock(const disco_hnsw *h, uint32_t id)
 /* hnsw.c */
 disco_hnsw *disco__hnsw_alloc(const disco_hnsw_config *cfg, disco_status *st);
 int disco__hnsw_grow(disco_hnsw *h, size_t need, disco_status *st);
+int disco__hnsw_upool_grow(disco_hnsw *h, size_t words);
 
 /* hnsw_codes.c */
 void disco__hnsw_codes_free(disco__hnsw_codes *c);
@@ -243,6 +258,8 @@ int disco__hnsw_reserve_work(disco__hnsw_scratch *s, size_t n);
 uint32_t disco__hnsw_greedy(const disco_hnsw *h, const float *q, uint32_t cur, int lev);
 int disco__hnsw_search_layer(const disco_hnsw *h, disco__hnsw_scratch *s, const float *q,
                              uint32_t ep, int lev, size_t ef, const disco__hnsw_filter *f);
+int disco__hnsw_search_base(const disco_hnsw *h, disco__hnsw_scratch *s, const float *q,
+                            uint32_t ep, size_t ef, const disco__hnsw_filter *f);
 size_t disco__hnsw_sorted(disco__hnsw_scratch *s);
 
 #endif

@@ -99,7 +99,7 @@ static size_t encoded_size(const disco_hnsw *h, size_t slots)
         if (!(*disco__hnsw_hdr(h, id) & DISCO__HNSW_OCC))
             continue;
         len += 4 * h->dim;
-        for (int lev = 0; lev <= h->levels[id]; lev++)
+        for (int lev = 0; lev <= disco__hnsw_level(h, id); lev++)
             len += 4 + 4 * (size_t)(*disco__hnsw_links(h, id, lev) & DISCO__HNSW_CNT);
     }
     return len;
@@ -128,7 +128,7 @@ static void put_slot(const disco_hnsw *h, wbuf *w, uint32_t id)
 {
     const float *v = disco__hnsw_vec(h, id);
 
-    for (int lev = 0; lev <= h->levels[id]; lev++) {
+    for (int lev = 0; lev <= disco__hnsw_level(h, id); lev++) {
         const uint32_t *l = disco__hnsw_links(h, id, lev);
         uint32_t n = l[0] & DISCO__HNSW_CNT;
         put(w, n, 4);
@@ -150,7 +150,7 @@ static void put_body(const disco_hnsw *h, wbuf *w, size_t slots)
                     : (hdr & DISCO__HNSW_DEL) ? SLOT_REMOVED
                                               : SLOT_LIVE;
         put(w, (uint64_t)state, 1);
-        put(w, state == SLOT_EMPTY ? 0 : h->levels[id], 1);
+        put(w, state == SLOT_EMPTY ? 0 : (uint64_t)disco__hnsw_level(h, id), 1);
     }
     for (uint32_t id = 0; id < slots; id++)
         if (*disco__hnsw_hdr(h, id) & DISCO__HNSW_OCC)
@@ -270,7 +270,7 @@ static int make_graph(rbuf *r, const struct disco__hnsw_filehdr *fh, size_t len,
 static int read_table(rbuf *r, disco_hnsw *h, const struct disco__hnsw_filehdr *fh)
 {
     const uint8_t *t = NULL;
-    size_t live = 0, del = 0, slots = (size_t)fh->slots;
+    size_t live = 0, del = 0, slots = (size_t)fh->slots, words = 0;
     int rc = take(r, 2 * slots, "truncated slot table", &t), top = -1;
 
     for (size_t id = 0; rc == DISCO_OK && id < slots; id++) {
@@ -279,9 +279,10 @@ static int read_table(rbuf *r, disco_hnsw *h, const struct disco__hnsw_filehdr *
             return corrupt(r, HDR_SIZE + 2 * id, "bad slot state or level");
         if (state == SLOT_EMPTY)
             continue;
-        *disco__hnsw_hdr(h, (uint32_t)id) =
-            DISCO__HNSW_OCC | (state == SLOT_REMOVED ? DISCO__HNSW_DEL : 0);
-        h->levels[id] = level;
+        *disco__hnsw_hdr(h, (uint32_t)id) = DISCO__HNSW_OCC |
+                                            (state == SLOT_REMOVED ? DISCO__HNSW_DEL : 0) |
+                                            (uint32_t)level << DISCO__HNSW_LEVEL_SHIFT;
+        words += (size_t)level * (h->M + 1);
         live += state == SLOT_LIVE;
         del += state == SLOT_REMOVED;
         top = level > top ? level : top;
@@ -293,9 +294,14 @@ static int read_table(rbuf *r, disco_hnsw *h, const struct disco__hnsw_filehdr *
     if (live != fh->live)
         return corrupt(r, 56, "live count disagrees with the slot table");
     if (fh->top != top || (top < 0 && fh->ep != 0) ||
-        (top >= 0 && (fh->ep >= slots || h->levels[fh->ep] != top ||
+        (top >= 0 && (fh->ep >= slots || disco__hnsw_level(h, fh->ep) != top ||
                       !(*disco__hnsw_hdr(h, fh->ep) & DISCO__HNSW_OCC))))
         return corrupt(r, 20, "bad entry point");
+    /* every upper layer of a node takes at least its 4-byte count in the buffer */
+    if (words / (h->M + 1) > r->end / 4)
+        return corrupt(r, HDR_SIZE, "levels too high for the buffer");
+    if (disco__hnsw_upool_grow(h, atomic_load(&h->upool_used) + words))
+        return disco_status_set(r->st, DISCO_ERR_NOMEM, NULL, "hnsw load: out of memory");
     atomic_store(&h->live, live);
     atomic_store(&h->ndel, del);
     atomic_store(&h->entry, top < 0 ? 0 : (uint64_t)fh->ep | (uint64_t)(top + 1) << 32);
@@ -320,7 +326,8 @@ static int read_links(rbuf *r, disco_hnsw *h, uint32_t id, int lev)
         return rc;
     for (uint32_t i = 0; i < n; i++) {
         uint32_t nb = (uint32_t)get(p + 4 * i, 4);
-        if (nb >= h->cap || !(*disco__hnsw_hdr(h, nb) & DISCO__HNSW_OCC) || h->levels[nb] < lev)
+        if (nb >= h->cap || !(*disco__hnsw_hdr(h, nb) & DISCO__HNSW_OCC) ||
+            disco__hnsw_level(h, nb) < lev)
             return corrupt(r, at + 4 + 4 * i, "link to a missing node");
         l[1 + i] = nb;
     }
@@ -330,14 +337,13 @@ static int read_links(rbuf *r, disco_hnsw *h, uint32_t id, int lev)
 
 static int read_slot(rbuf *r, disco_hnsw *h, uint32_t id)
 {
-    int level = h->levels[id], rc;
+    int level = disco__hnsw_level(h, id), rc;
     float *v = (float *)disco__hnsw_vec(h, id);
     const uint8_t *p = NULL;
 
-    if (level > 0) {
-        h->upper[id] = calloc((size_t)level * (h->M + 1), sizeof(uint32_t));
-        if (!h->upper[id])
-            return disco_status_set(r->st, DISCO_ERR_NOMEM, NULL, "hnsw load: out of memory");
+    if (level > 0) { /* read_table made room for every node's upper layers */
+        h->upper[id] = (uint32_t)atomic_load(&h->upool_used);
+        atomic_fetch_add(&h->upool_used, (size_t)level * (h->M + 1));
     }
     for (int lev = 0; lev <= level; lev++)
         if ((rc = read_links(r, h, id, lev)))

@@ -5,8 +5,9 @@
  *
  * SCRATCH (one per concurrent search, pooled on the graph)
  *
- *   mark[cap]  uint16 epochs: slot visited <=> mark[slot] == epoch; a new
- *              search bumps the epoch, the array is cleared only on wrap
+ *   mark[cap]  uint8 epochs: slot visited <=> mark[slot] == epoch; a new
+ *              search bumps the epoch, the array is cleared on wrap (one
+ *              search in 255)
  *   cand       min-heap of pairs {dist, slot} still to expand
  *   top        max-heap of the ef best results (root: the worst kept)
  *   work       room to sort results and prune link lists
@@ -244,7 +245,7 @@ static uint32_t take_fresh(const disco_hnsw *h, disco__hnsw_scratch *s, uint32_t
 {
     const uint32_t *l = disco__hnsw_links(h, id, lev);
     uint32_t n = disco__hnsw_load(l) & DISCO__HNSW_CNT, m = 0;
-    uint16_t ep = s->epoch;
+    uint8_t ep = s->epoch;
 
     if (n > DISCO__HNSW_MAX_M * 2) /* never for a checked graph; keeps fresh[] safe */
         n = DISCO__HNSW_MAX_M * 2;
@@ -367,9 +368,9 @@ static void rerank(const disco_hnsw *h, disco__hnsw_scratch *s, const float *q)
     }
 }
 
-/* Layer 0 of a search: on the codes, then reranked, when the graph has them. */
-static int search_base(const disco_hnsw *h, disco__hnsw_scratch *s, const float *q, uint32_t ep,
-                       size_t ef, const disco__hnsw_filter *f)
+/* Layer 0 of a search or insert: on the codes, then reranked, when the graph has them. */
+int disco__hnsw_search_base(const disco_hnsw *h, disco__hnsw_scratch *s, const float *q,
+                            uint32_t ep, size_t ef, const disco__hnsw_filter *f)
 {
     int rc;
 
@@ -444,7 +445,7 @@ static int graph_search(const disco_hnsw *h, disco__hnsw_scratch *s, const float
     for (int lev = (int)(e >> 32) - 1; lev > 0; lev--)
         cur = disco__hnsw_greedy(h, q, cur, lev);
     f->all = !f->allow && atomic_load(&h->ndel) == 0;
-    return search_base(h, s, q, cur, ef > k ? ef : k, f);
+    return disco__hnsw_search_base(h, s, q, cur, ef > k ? ef : k, f);
 }
 
 /*
