@@ -645,7 +645,8 @@ size_t disco_hnsw_bytes(const disco_hnsw *h)
         h->upool_cap * sizeof *h->upool + disco__hnsw_codes_bytes(h);
     pthread_mutex_lock(&h->sync->pool_lock);
     for (const disco__hnsw_scratch *s = h->sync->pool; s; s = s->next)
-        b += sizeof *s + s->mark_cap * sizeof *s->mark + s->qa_cap * sizeof *s->qa +
+        b += sizeof *s + (s->seen_cap + 63) / 64 * sizeof *s->seen +
+             DISCO__HNSW_TRAIL * sizeof *s->trail + s->qa_cap * sizeof *s->qa +
              (s->cand.cap + s->top.cap + s->work_cap) * sizeof(disco__hnsw_pair);
     pthread_mutex_unlock(&h->sync->pool_lock);
     pthread_rwlock_unlock(&h->sync->grow);

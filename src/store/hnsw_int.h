@@ -52,6 +52,7 @@
 #define DISCO__HNSW_MAX_DIM 65536
 #define DISCO__HNSW_STRIPES 4096
 #define DISCO__HNSW_NONE UINT32_MAX
+#define DISCO__HNSW_TRAIL 4096
 
 #define DISCO__HNSW_CNT 0xFFFFu
 #define DISCO__HNSW_OCC (1u << 16)
@@ -75,9 +76,10 @@ typedef struct disco__hnsw_heap {
 /* Per-search scratch, kept in a pool and reused: no allocation per search. */
 typedef struct disco__hnsw_scratch {
     struct disco__hnsw_scratch *next;
-    uint8_t *mark; /* visited: mark[slot] == epoch */
-    size_t mark_cap;
-    uint8_t epoch;
+    uint64_t *seen;         /* visited slots, one bit each */
+    size_t seen_cap;        /* slots it has room for */
+    uint32_t *trail;        /* words of `seen` set by this walk, to clear for the next */
+    size_t trail_n;         /* how many; past DISCO__HNSW_TRAIL the next walk clears all */
     disco__hnsw_heap cand;  /* min-heap: to expand */
     disco__hnsw_heap top;   /* max-heap: best so far */
     disco__hnsw_pair *work; /* sorting / pruning room */

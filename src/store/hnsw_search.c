@@ -5,9 +5,10 @@
  *
  * SCRATCH (one per concurrent search, pooled on the graph)
  *
- *   mark[cap]  uint8 epochs: slot visited <=> mark[slot] == epoch; a new
- *              search bumps the epoch, the array is cleared on wrap (one
- *              search in 255)
+ *   seen       one bit per slot: visited by this walk; the words a walk
+ *              sets are noted in `trail` (up to DISCO__HNSW_TRAIL) and the
+ *              next walk clears just those, or all of them after a walk
+ *              that set more
  *   cand       min-heap of pairs {dist, slot} still to expand
  *   top        max-heap of the ef best results (root: the worst kept)
  *   work       room to sort results and prune link lists
@@ -108,7 +109,8 @@ void disco__hnsw_scratch_free(disco__hnsw_scratch *s)
 {
     if (!s)
         return;
-    free(s->mark);
+    free(s->seen);
+    free(s->trail);
     free(s->cand.a);
     free(s->top.a);
     free(s->work);
@@ -135,16 +137,20 @@ disco__hnsw_scratch *disco__hnsw_scratch_get(const disco_hnsw *h)
             return NULL;
         }
     }
-    if (s->mark_cap < h->cap) {
-        free(s->mark);
-        s->mark_cap = 0;
-        s->mark = calloc(h->cap, sizeof *s->mark);
-        if (!s->mark) {
+    if (!s->trail && !(s->trail = malloc(DISCO__HNSW_TRAIL * sizeof *s->trail))) {
+        disco__hnsw_scratch_free(s);
+        return NULL;
+    }
+    if (s->seen_cap < h->cap) {
+        free(s->seen);
+        s->seen_cap = 0;
+        s->seen = calloc((h->cap + 63) / 64, sizeof *s->seen);
+        if (!s->seen) {
             disco__hnsw_scratch_free(s);
             return NULL;
         }
-        s->mark_cap = h->cap;
-        s->epoch = 0;
+        s->seen_cap = h->cap;
+        s->trail_n = 0;
     }
     return s;
 }
@@ -159,12 +165,31 @@ void disco__hnsw_scratch_put(const disco_hnsw *h, disco__hnsw_scratch *s)
     pthread_mutex_unlock(&y->pool_lock);
 }
 
-static void next_epoch(disco__hnsw_scratch *s)
+/* Forgets the previous walk's visits. */
+static void clear_seen(disco__hnsw_scratch *s)
 {
-    if (++s->epoch == 0) {
-        memset(s->mark, 0, s->mark_cap * sizeof *s->mark);
-        s->epoch = 1;
+    if (s->trail_n > DISCO__HNSW_TRAIL)
+        memset(s->seen, 0, (s->seen_cap + 63) / 64 * sizeof *s->seen);
+    else
+        for (size_t i = 0; i < s->trail_n; i++)
+            s->seen[s->trail[i]] = 0;
+    s->trail_n = 0;
+}
+
+/* Marks `id` visited; 1 when it already was. */
+static inline int visit(disco__hnsw_scratch *s, uint32_t id)
+{
+    uint64_t *w = s->seen + id / 64, bit = (uint64_t)1 << (id % 64);
+
+    if (*w & bit)
+        return 1;
+    if (*w == 0) {
+        if (s->trail_n < DISCO__HNSW_TRAIL)
+            s->trail[s->trail_n] = id / 64;
+        s->trail_n++;
     }
+    *w |= bit;
+    return 0;
 }
 
 /* --- walks ----------------------------------------------------------------- */
@@ -201,7 +226,7 @@ static inline int accepted(const disco_hnsw *h, const disco__hnsw_filter *f, uin
 }
 
 /*
- * Asks for a neighbour's mark and the first lines of its vector (up to
+ * Asks for a neighbour's visit bits and the first lines of its vector (up to
  * PREFETCH_LINES: enough for a 100-d vector whole, and for the part of a
  * longer one that a bounded distance usually reads before it stops).
  */
@@ -210,7 +235,7 @@ static inline void prefetch_node(const disco_hnsw *h, const disco__hnsw_scratch 
     const char *v = (const char *)disco__hnsw_vec(h, id);
     size_t lines = (h->dim * sizeof(float) + 63) / 64;
 
-    __builtin_prefetch(s->mark + id);
+    __builtin_prefetch(s->seen + id / 64);
     if (lines > PREFETCH_LINES)
         lines = PREFETCH_LINES;
     for (size_t i = 0; i < lines; i++)
@@ -237,7 +262,7 @@ static inline int offer(const disco_hnsw *h, disco__hnsw_scratch *s, const disco
 
 /*
  * The unvisited neighbours of `id` at `lev` into fresh[] (marking them),
- * from the marks alone: a small array, mostly cached, so no memory traffic
+ * from the visit bits alone: a small array, mostly cached, so no memory traffic
  * goes to neighbours already seen. Returns how many.
  */
 static uint32_t take_fresh(const disco_hnsw *h, disco__hnsw_scratch *s, uint32_t id, int lev,
@@ -245,16 +270,13 @@ static uint32_t take_fresh(const disco_hnsw *h, disco__hnsw_scratch *s, uint32_t
 {
     const uint32_t *l = disco__hnsw_links(h, id, lev);
     uint32_t n = disco__hnsw_load(l) & DISCO__HNSW_CNT, m = 0;
-    uint8_t ep = s->epoch;
 
     if (n > DISCO__HNSW_MAX_M * 2) /* never for a checked graph; keeps fresh[] safe */
         n = DISCO__HNSW_MAX_M * 2;
     for (uint32_t i = 1; i <= n; i++) {
         uint32_t nb = disco__hnsw_id(l + i);
-        if (s->mark[nb] == ep)
-            continue;
-        s->mark[nb] = ep;
-        fresh[m++] = nb;
+        if (!visit(s, nb))
+            fresh[m++] = nb;
     }
     return m;
 }
@@ -314,9 +336,9 @@ static int walk(const disco_hnsw *h, disco__hnsw_scratch *s, const float *q, uin
         coded ? disco__hnsw_code_dist(h, s, ep) : disco__hnsw_dist(h, q, disco__hnsw_vec(h, ep));
     float bound = INFINITY;
 
-    next_epoch(s);
+    clear_seen(s);
     s->cand.n = s->top.n = 0;
-    s->mark[ep] = s->epoch;
+    visit(s, ep);
     if (heap_push(&s->cand, d, ep, 0))
         return DISCO_ERR_NOMEM;
     if (accepted(h, f, ep)) {
