@@ -39,11 +39,13 @@ static float rnd01(void)
     return (float)((double)(rnd() >> 11) * 0x1p-53);
 }
 
+/* Box-Muller with u in (0, 1] drawn in double: a float u could round up past 1. */
 static float gauss(void)
 {
-    float u = rnd01() + 1e-7f, v = rnd01();
+    double u = 1.0 - (double)(rnd() >> 11) * 0x1p-53;
+    float v = rnd01();
 
-    return sqrtf(-2.0f * logf(u)) * cosf(6.2831853f * v);
+    return (float)sqrt(-2.0 * log(u)) * cosf(6.2831853f * v);
 }
 
 /* n points of dim d around `centres` random centres; malloc'd. */
