@@ -15,6 +15,7 @@
 
 #include "disco/crc32c.h"
 #include "disco/hnsw.h"
+#include "support/testutil.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -26,42 +27,12 @@
 
 static uint64_t g_rng;
 
-static uint64_t rnd(void)
-{
-    g_rng ^= g_rng << 13;
-    g_rng ^= g_rng >> 7;
-    g_rng ^= g_rng << 17;
-    return g_rng;
-}
-
-static float rnd01(void)
-{
-    return (float)((double)(rnd() >> 11) * 0x1p-53);
-}
-
-/* Box-Muller with u in (0, 1] drawn in double: a float u could round up past 1. */
-static float gauss(void)
-{
-    double u = 1.0 - (double)(rnd() >> 11) * 0x1p-53;
-    float v = rnd01();
-
-    return (float)sqrt(-2.0 * log(u)) * cosf(6.2831853f * v);
-}
-
 /* n points of dim d around `centres` random centres; malloc'd. */
 static float *clustered(size_t n, size_t d, size_t centres, uint64_t seed)
 {
-    float *c = malloc(centres * d * sizeof *c), *x = malloc(n * d * sizeof *x);
+    float *x = tu_clustered(n, d, centres, 0.4f, seed);
 
-    g_rng = seed;
-    for (size_t i = 0; i < centres * d; i++)
-        c[i] = rnd01() * 2.0f - 1.0f;
-    for (size_t i = 0; i < n; i++) {
-        const float *ci = c + (rnd() % centres) * d;
-        for (size_t j = 0; j < d; j++)
-            x[i * d + j] = ci[j] + 0.4f * gauss();
-    }
-    free(c);
+    assert_non_null(x);
     return x;
 }
 
@@ -448,9 +419,9 @@ static void test_corrupt(void **state)
     /* Junk: random bytes, with and without a valid checksum. */
     g_rng = 99;
     for (size_t t = 0; t < 200; t++) {
-        size_t l = 68 + rnd() % 400;
+        size_t l = 68 + tu_xorshift(&g_rng) % 400;
         for (size_t i = 0; i < l; i++)
-            b[i] = (uint8_t)rnd();
+            b[i] = (uint8_t)tu_xorshift(&g_rng);
         put32(b, 0x57534E48u);
         b[4] = 1;
         b[5] = 0;

@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "disco/hnsw.h"
+#include "support/testutil.h"
 #include "store/hnsw_int.h"
 
 #include <math.h>
@@ -25,45 +26,12 @@
 #define EF 64
 #define TRAIN_AT 1024 /* live count of the first training */
 
-static uint64_t g_rng;
-
-static uint64_t rnd(void)
-{
-    g_rng ^= g_rng << 13;
-    g_rng ^= g_rng >> 7;
-    g_rng ^= g_rng << 17;
-    return g_rng;
-}
-
-static float rnd01(void)
-{
-    return (float)((double)(rnd() >> 11) * 0x1p-53);
-}
-
-/* A standard normal draw (Box-Muller on u in (0, 1], so the log is finite). */
-static float gauss(void)
-{
-    double u = (double)((rnd() >> 11) + 1) * 0x1p-53, v = (double)(rnd() >> 11) * 0x1p-53;
-
-    return (float)(sqrt(-2.0 * log(u)) * cos(6.283185307179586 * v));
-}
-
-/* n points of dim d around `centres` centres in [-1, 1]^d; malloc'd. */
+/* n points of dim d around `centres` random centres; malloc'd. */
 static float *points(size_t n, size_t d, size_t centres, uint64_t seed)
 {
-    float *c = malloc(centres * d * sizeof *c), *x = malloc(n * d * sizeof *x);
+    float *x = tu_clustered(n, d, centres, 0.4f, seed);
 
-    assert_non_null(c);
     assert_non_null(x);
-    g_rng = seed;
-    for (size_t i = 0; i < centres * d; i++)
-        c[i] = rnd01() * 2.0f - 1.0f;
-    for (size_t i = 0; i < n; i++) {
-        const float *ci = c + (rnd() % centres) * d;
-        for (size_t j = 0; j < d; j++)
-            x[i * d + j] = ci[j] + 0.4f * gauss();
-    }
-    free(c);
     return x;
 }
 

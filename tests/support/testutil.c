@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <stdio.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -117,4 +118,47 @@ int tu_op_call(disco_ctx *ctx, const char *name, const char *params, json_t **ou
     else
         json_decref(res);
     return rc;
+}
+
+uint64_t tu_xorshift(uint64_t *state)
+{
+    *state ^= *state << 13;
+    *state ^= *state >> 7;
+    *state ^= *state << 17;
+    return *state;
+}
+
+/* Uniform in [0, 1). */
+static double unit(uint64_t *state)
+{
+    return (double)(tu_xorshift(state) >> 11) * 0x1p-53;
+}
+
+/* A standard normal draw (Box-Muller on u in (0, 1], so the log is finite). */
+static double gauss(uint64_t *state)
+{
+    double u = 1.0 - unit(state), v = unit(state);
+
+    return sqrt(-2.0 * log(u)) * cos(6.283185307179586 * v);
+}
+
+float *tu_clustered(size_t n, size_t d, size_t centres, float spread, uint64_t seed)
+{
+    float *c = malloc(centres * d * sizeof *c), *x = malloc(n * d * sizeof *x);
+    uint64_t st = seed ? seed : 1;
+
+    if (!c || !x) {
+        free(c);
+        free(x);
+        return NULL;
+    }
+    for (size_t i = 0; i < centres * d; i++)
+        c[i] = (float)(unit(&st) * 2.0 - 1.0);
+    for (size_t i = 0; i < n; i++) {
+        const float *ci = c + (tu_xorshift(&st) % centres) * d;
+        for (size_t j = 0; j < d; j++)
+            x[i * d + j] = ci[j] + spread * (float)gauss(&st);
+    }
+    free(c);
+    return x;
 }

@@ -7,6 +7,7 @@
 #include "disco/ops.h"
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* A fresh empty folder under $TMPDIR (or /tmp); caller frees the string. */
 char *tu_tmpdir(const char *tag);
@@ -30,5 +31,15 @@ char *tu_read_file(const char *path, size_t *len);
  */
 int tu_op_call(disco_ctx *ctx, const char *name, const char *params, json_t **out,
                disco_status *st);
+
+/* xorshift64: the next value of *state (which must not be 0). */
+uint64_t tu_xorshift(uint64_t *state);
+
+/*
+ * n points of dim d around `centres` centres drawn uniformly in [-1, 1]^d,
+ * each component off its centre by Gaussian noise of deviation `spread`;
+ * the same seed gives the same points. malloc'd; NULL when out of memory.
+ */
+float *tu_clustered(size_t n, size_t d, size_t centres, float spread, uint64_t seed);
 
 #endif
