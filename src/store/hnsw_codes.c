@@ -203,3 +203,19 @@ size_t disco__hnsw_codes_bytes(const disco_hnsw *h)
            h->dim * (sizeof *c->lo + sizeof *c->inv + sizeof *c->lane) +
            32 * c->groups * sizeof *c->step;
 }
+
+int disco_hnsw_codes_info(const disco_hnsw *h, size_t *bytes_per_vector, size_t *retrain_at)
+{
+    int has;
+
+    if (!h)
+        return 0;
+    pthread_rwlock_rdlock(&h->sync->grow);
+    has = h->codes != NULL;
+    if (has && bytes_per_vector)
+        *bytes_per_vector = h->codes->stride;
+    if (has && retrain_at)
+        *retrain_at = atomic_load(&h->codes_next);
+    pthread_rwlock_unlock(&h->sync->grow);
+    return has;
+}

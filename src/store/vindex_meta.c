@@ -625,6 +625,17 @@ int disco_vindex_get(disco_vindex *v, const char *ns, const char *id, float *out
     return rc;
 }
 
+/* {"bytes_per_vector", "retrain_at"} of the graph's traversal codes, or null. */
+static json_t *codes_json(const disco_hnsw *h)
+{
+    size_t bytes = 0, at = 0;
+
+    if (!disco_hnsw_codes_info(h, &bytes, &at))
+        return json_null();
+    return json_pack("{s:I, s:I}", "bytes_per_vector", (json_int_t)bytes, "retrain_at",
+                     (json_int_t)at);
+}
+
 int disco_vindex_stats(disco_vindex *v, json_t **out, disco_status *st)
 {
     json_t *o;
@@ -632,12 +643,12 @@ int disco_vindex_stats(disco_vindex *v, json_t **out, disco_status *st)
     if (!v || !out)
         return disco_status_set(st, DISCO_ERR_INVAL, NULL, "stats: NULL argument");
     pthread_rwlock_rdlock(&v->lock);
-    o = json_pack("{s:s, s:I, s:s, s:I, s:I, s:I, s:I, s:o, s:s}", "name", v->name, "dim",
-                  (json_int_t)v->cfg.dim, "metric", disco_vmetric_name(v->cfg.metric), "count",
-                  (json_int_t)v->live, "deleted_slots", (json_int_t)v->nfree, "slots",
-                  (json_int_t)v->nslots, "bytes",
-                  (json_int_t)(disco_hnsw_bytes(v->h) + v->capslots * sizeof(vx_slot)),
-                  "namespaces", json_deep_copy(v->nscount), "isa", disco_vdist_isa());
+    o = json_pack(
+        "{s:s, s:I, s:s, s:I, s:I, s:I, s:I, s:o, s:s, s:o}", "name", v->name, "dim",
+        (json_int_t)v->cfg.dim, "metric", disco_vmetric_name(v->cfg.metric), "count",
+        (json_int_t)v->live, "deleted_slots", (json_int_t)v->nfree, "slots", (json_int_t)v->nslots,
+        "bytes", (json_int_t)(disco_hnsw_bytes(v->h) + v->capslots * sizeof(vx_slot)), "namespaces",
+        json_deep_copy(v->nscount), "isa", disco_vdist_isa(), "traversal_codes", codes_json(v->h));
     pthread_rwlock_unlock(&v->lock);
     *out = o;
     return o ? DISCO_OK : disco_status_set(st, DISCO_ERR_NOMEM, NULL, "out of memory");

@@ -208,6 +208,24 @@ static size_t stat_int(disco_vindex *v, const char *key)
     return n;
 }
 
+/* The stats name the graph's traversal codes once it has them: null, else their size. */
+static void check_codes_stat(disco_vindex *v, size_t bytes_per_vector)
+{
+    json_t *s = NULL, *c;
+
+    assert_int_equal(disco_vindex_stats(v, &s, NULL), DISCO_OK);
+    c = json_object_get(s, "traversal_codes");
+    assert_non_null(c);
+    if (bytes_per_vector == 0) {
+        assert_true(json_is_null(c));
+    } else {
+        assert_int_equal(json_integer_value(json_object_get(c, "bytes_per_vector")),
+                         bytes_per_vector);
+        assert_true(json_integer_value(json_object_get(c, "retrain_at")) > (json_int_t)N);
+    }
+    json_decref(s);
+}
+
 static void test_upsert_fetch_delete(void **state)
 {
     fixture *f = fx_new(200, DISCO_VMETRIC_L2);
@@ -233,6 +251,7 @@ static void test_upsert_fetch_delete(void **state)
     assert_int_equal(del, 2);
     assert_int_equal(disco_vindex_get(f->v, NULL, "r1", got, NULL), DISCO_ERR_NOTFOUND);
     assert_int_equal(stat_int(f->v, "count"), 198);
+    check_codes_stat(f->v, 0); /* 200 vectors: too few to train codes */
     assert_int_equal(stat_int(f->v, "deleted_slots"), 2);
     /* churn: delete by filter and re-add, the slot table must not grow */
     for (int round = 0; round < 3; round++) {
@@ -262,6 +281,7 @@ static void test_recall(void **state)
     float *q = malloc(100 * DIM * sizeof *q);
 
     (void)state;
+    check_codes_stat(f->v, DIM / 2);
     /* queries near the data, as real queries are: base rows plus a little noise */
     g_rng = 7;
     for (size_t i = 0; i < 100 * DIM; i++)
