@@ -107,7 +107,7 @@ size_t disco_hnsw_bytes(const disco_hnsw *h);    /* memory held (graph and searc
  * The traversal codes (4 bits a component, walked instead of the vectors on
  * layer 0; see hnsw_codes.c): 1 with their bytes per vector and the vector
  * count at which they are next retrained, or 0 when the graph has none
- * (inner product, more than 256 dimensions, or fewer than 1,024 vectors).
+ * (inner product, more than 1,024 dimensions, or fewer than 1,024 vectors).
  */
 int disco_hnsw_codes_info(const disco_hnsw *h, size_t *bytes_per_vector, size_t *retrain_at);
 

@@ -87,6 +87,8 @@ typedef struct disco__hnsw_scratch {
     float *q;  /* normalised query (cosine) */
     float *qa; /* query against the codes: lo - q by lane (32 * groups) */
     size_t qa_cap;
+    float rq; /* proj: norm of the query's part outside the projections */
+    int skim; /* the walk of layer 0 may skip exact scores on projected codes */
 } disco__hnsw_scratch;
 
 /*
@@ -96,14 +98,25 @@ typedef struct disco__hnsw_scratch {
  * exclusively.
  */
 typedef struct disco__hnsw_codes {
+    int proj;       /* 0: codes of the components, walked instead of the vectors;
+                       1: codes of projections, to skip exact scores (long vectors) */
+    size_t n;       /* values coded per slot: dim, or the projections */
     size_t groups;  /* lane groups of 32 */
-    size_t stride;  /* code bytes per slot: ceil(dim / 2) */
-    size_t cap;     /* slots with room in `code` */
-    float *lo;      /* [dim] */
-    float *inv;     /* [dim] 1 / step, 0 where a component never varied */
+    size_t stride;  /* code bytes per slot: ceil(n / 2) */
+    size_t cap;     /* slots with room in `code` (and `rx`) */
+    float *lo;      /* [n] */
+    float *inv;     /* [n] 1 / step, 0 where a value never varied */
     float *step;    /* [32 * groups] in lane order, 0 on unused lanes */
-    uint32_t *lane; /* [dim] lane of each component */
+    uint32_t *lane; /* [n] lane of each value */
     uint8_t *code;  /* cap * stride bytes, plus 16 so any group reads in bounds */
+    float *mean;    /* proj: [dim] mean of the fitted sample */
+    float *rot;     /* proj: [n][dim] leading principal directions */
+    float *rmean;   /* proj: [n] rot . mean */
+    float *rx;      /* proj: [cap] norm of each vector's part outside the projections */
+    float bias;     /* proj: expected squared error of a code distance */
+    float rho;      /* proj: correlation taken between two near vectors' rests */
+    float sigma;    /* proj: rounding error of one coded value, typical */
+    size_t fitted;  /* proj: live count when mean and rot were fitted */
 } disco__hnsw_codes;
 
 typedef struct disco__hnsw_sync {
@@ -131,7 +144,7 @@ struct disco_hnsw {
     _Atomic size_t ndel;       /* slots marked removed */
     _Atomic uint64_t entry;    /* 0: empty, else ep | (top level + 1) << 32 */
     _Atomic uint64_t rng_n;    /* levels drawn so far */
-    disco__hnsw_codes *codes;  /* NULL until trained, and always for IP or dim > 256 */
+    disco__hnsw_codes *codes;  /* NULL until trained, and always for IP or dim > 1024 */
     _Atomic size_t codes_next; /* live count at which codes are (re)trained */
     disco__hnsw_sync *sync;
 };
@@ -243,6 +256,10 @@ void disco__hnsw_codes_put(const disco_hnsw *h, uint32_t slot);
 void disco__hnsw_codes_train(disco_hnsw *h);
 int disco__hnsw_codes_query(const disco_hnsw *h, disco__hnsw_scratch *s, const float *q);
 size_t disco__hnsw_codes_bytes(const disco_hnsw *h);
+float disco__hnsw_codes_guess(const disco_hnsw *h, const disco__hnsw_scratch *s, uint32_t id);
+
+/* hnsw_pca.c */
+int disco__hnsw_pca(const disco_hnsw *h, size_t p, float *mean, float *rot);
 
 static inline float disco__hnsw_code_dist(const disco_hnsw *h, const disco__hnsw_scratch *s,
                                           uint32_t id)

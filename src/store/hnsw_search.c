@@ -25,6 +25,8 @@
 
 #define PREFETCH_AHEAD 4 /* fresh neighbours requested ahead of scoring */
 #define PREFETCH_LINES 8 /* cache lines of a vector requested at most */
+#define SKIM_SLACK                                                                                 \
+    0.9f /* a neighbour is skipped when 90 % of its guessed distance is past the bound */
 
 /* --- heaps ----------------------------------------------------------------- */
 
@@ -282,14 +284,41 @@ static uint32_t take_fresh(const disco_hnsw *h, disco__hnsw_scratch *s, uint32_t
 }
 
 /*
+ * Keeps the fresh neighbours whose distance guessed from projected codes
+ * is within the bound; returns how many (at the front of fresh[]).
+ */
+static uint32_t skim(const disco_hnsw *h, const disco__hnsw_scratch *s, uint32_t *fresh, uint32_t m,
+                     float bound)
+{
+    const disco__hnsw_codes *c = h->codes;
+    float scale = h->metric == DISCO_VMETRIC_COSINE ? 0.5f : 1.0f;
+    uint32_t keep = 0;
+
+    for (uint32_t i = 0; i < m; i++) {
+        const uint8_t *p = c->code + (size_t)fresh[i] * c->stride;
+        __builtin_prefetch(p);
+        __builtin_prefetch(p + c->stride - 1);
+        __builtin_prefetch(c->rx + fresh[i]);
+    }
+    for (uint32_t i = 0; i < m; i++)
+        if (scale * disco__hnsw_codes_guess(h, s, fresh[i]) <= bound)
+            fresh[keep++] = fresh[i];
+    return keep;
+}
+
+/*
  * Scores the fresh neighbours of `id` exactly, requesting their vectors
- * PREFETCH_AHEAD ahead of the one being scored.
+ * PREFETCH_AHEAD ahead of the one being scored; on layer 0 with projected
+ * codes, only those whose guessed distance could make the results.
  */
 static int expand(const disco_hnsw *h, disco__hnsw_scratch *s, const float *q, uint32_t id, int lev,
                   size_t ef, const disco__hnsw_filter *f, float *bound)
 {
     uint32_t fresh[DISCO__HNSW_MAX_M * 2];
     uint32_t m = take_fresh(h, s, id, lev, fresh);
+
+    if (lev == 0 && s->skim && s->top.n >= ef)
+        m = skim(h, s, fresh, m, *bound);
 
     for (uint32_t i = 0; i < m && i < PREFETCH_AHEAD; i++)
         prefetch_node(h, s, fresh[i]);
@@ -390,7 +419,11 @@ static void rerank(const disco_hnsw *h, disco__hnsw_scratch *s, const float *q)
     }
 }
 
-/* Layer 0 of a search or insert: on the codes, then reranked, when the graph has them. */
+/*
+ * Layer 0 of a search or insert: with codes of the components, walked on
+ * them and reranked; with projected codes, an exact walk that skips the
+ * neighbours they place past the bound; else an exact walk.
+ */
 int disco__hnsw_search_base(const disco_hnsw *h, disco__hnsw_scratch *s, const float *q,
                             uint32_t ep, size_t ef, const disco__hnsw_filter *f)
 {
@@ -400,6 +433,12 @@ int disco__hnsw_search_base(const disco_hnsw *h, disco__hnsw_scratch *s, const f
         return walk(h, s, q, ep, 0, ef, f, 0);
     if (disco__hnsw_codes_query(h, s, q))
         return DISCO_ERR_NOMEM;
+    if (h->codes->proj) { /* exact walk, skimmed */
+        s->skim = 1;
+        rc = walk(h, s, q, ep, 0, ef, f, 0);
+        s->skim = 0;
+        return rc;
+    }
     rc = walk(h, s, q, ep, 0, ef, f, 1);
     if (rc == DISCO_OK)
         rerank(h, s, q);

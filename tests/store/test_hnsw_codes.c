@@ -1,6 +1,6 @@
 /*
  * test_hnsw_codes.c - the HNSW graph's 4-bit traversal codes (hnsw_codes.c):
- * when they are trained and retrained, which graphs never get them, recall
+ * when they are trained and retrained, which graphs get which kind, recall
  * and exact (reranked) distances with codes on, vectors outside the trained
  * range, filters and removals, serialise/load, the bytes they take and the
  * lane layout the distance kernel reads.
@@ -128,33 +128,59 @@ static void test_train_points(void **state)
     free(x);
 }
 
-/* Adds TRAIN_AT + 76 points of dim d under metric m; returns whether codes appeared. */
-static int gets_codes(size_t d, disco_vmetric m, size_t *next)
+/*
+ * Adds TRAIN_AT + 76 points of dim d under metric m; returns whether codes
+ * appeared, with their kind in *proj and values per slot in *n and bytes per
+ * slot in *stride when they did.
+ */
+static int gets_codes(size_t d, disco_vmetric m, size_t *next, int *proj, size_t *n, size_t *stride)
 {
     float *x = points(TRAIN_AT + 76, d, 8, 5 + d);
     disco_hnsw *h = build(x, TRAIN_AT + 76, d, m, 16);
     int has = h->codes != NULL;
 
     *next = atomic_load(&h->codes_next);
+    if (has) {
+        *proj = h->codes->proj;
+        *n = h->codes->n;
+        *stride = h->codes->stride;
+    }
     disco_hnsw_free(h);
     free(x);
     return has;
 }
 
-/* Inner product and dim above 256 never get codes; dim 256 does. */
+/*
+ * Inner product never gets codes; L2 and cosine up to dim 256 get codes of
+ * the components, and past it codes of 80 projections (40 bytes a slot).
+ */
 static void test_no_codes(void **state)
 {
-    size_t next = 0;
+    size_t next = 0, n = 0, stride = 0;
+    int proj = -1;
 
     (void)state;
-    assert_false(gets_codes(24, DISCO_VMETRIC_IP, &next));
+    assert_false(gets_codes(24, DISCO_VMETRIC_IP, &next, &proj, &n, &stride));
     assert_int_equal(next, SIZE_MAX);
-    assert_false(gets_codes(300, DISCO_VMETRIC_L2, &next));
+    assert_false(gets_codes(300, DISCO_VMETRIC_IP, &next, &proj, &n, &stride));
     assert_int_equal(next, SIZE_MAX);
-    assert_false(gets_codes(257, DISCO_VMETRIC_COSINE, &next));
-    assert_int_equal(next, SIZE_MAX);
-    assert_true(gets_codes(256, DISCO_VMETRIC_L2, &next));
+    assert_true(gets_codes(256, DISCO_VMETRIC_L2, &next, &proj, &n, &stride));
     assert_int_equal(next, 2 * TRAIN_AT);
+    assert_int_equal(proj, 0);
+    assert_int_equal(n, 256);
+    assert_int_equal(stride, 128);
+    proj = -1;
+    assert_true(gets_codes(257, DISCO_VMETRIC_COSINE, &next, &proj, &n, &stride));
+    assert_int_equal(next, 2 * TRAIN_AT);
+    assert_int_equal(proj, 1);
+    assert_int_equal(n, 80);
+    assert_int_equal(stride, 40);
+    proj = -1;
+    assert_true(gets_codes(300, DISCO_VMETRIC_L2, &next, &proj, &n, &stride));
+    assert_int_equal(next, 2 * TRAIN_AT);
+    assert_int_equal(proj, 1);
+    assert_int_equal(n, 80);
+    assert_int_equal(stride, 40);
 }
 
 /* --- search with codes ----------------------------------------------------- */
