@@ -15,51 +15,22 @@
 #include <cmocka.h>
 
 #include "disco/hnsw.h"
-#include "support/testutil.h"
+#include "support/hnsw_check.h"
 #include "store/hnsw_int.h"
 
 #include <math.h>
 #include <stdlib.h>
-#include <string.h>
 
 #define K 10
 #define EF 64
 #define TRAIN_AT 1024 /* live count of the first training */
 
-/* n points of dim d around `centres` random centres; malloc'd. */
-static float *points(size_t n, size_t d, size_t centres, uint64_t seed)
-{
-    float *x = tu_clustered(n, d, centres, 0.4f, seed);
-
-    assert_non_null(x);
-    return x;
-}
-
-static disco_hnsw *empty(size_t d, disco_vmetric m, size_t efc)
-{
-    disco_hnsw_config cfg = disco_hnsw_config_default(d, m);
-    disco_hnsw *h = NULL;
-
-    cfg.ef_construction = efc;
-    assert_int_equal(disco_hnsw_new(&cfg, &h, NULL), DISCO_OK);
-    return h;
-}
-
-/* Adds x[from..to) at slots from..to-1. */
-static void add_range(disco_hnsw *h, const float *x, size_t from, size_t to)
-{
-    disco_status st = {0};
-
-    for (size_t i = from; i < to; i++)
-        if (disco_hnsw_add(h, (uint32_t)i, x + i * h->dim, &st) != DISCO_OK)
-            fail_msg("add slot %zu: %s", i, st.msg);
-}
-
+/* A graph of x[0..n) that has codes. */
 static disco_hnsw *build(const float *x, size_t n, size_t d, disco_vmetric m, size_t efc)
 {
-    disco_hnsw *h = empty(d, m, efc);
+    disco_hnsw *h = tu_hnsw_build(x, n, d, m, efc);
 
-    add_range(h, x, 0, n);
+    assert_non_null(h->codes);
     return h;
 }
 
@@ -98,8 +69,8 @@ static void check_lo(const disco_hnsw *h, size_t n)
 static void test_train_points(void **state)
 {
     const size_t d = 24;
-    float *x = points(2048, d, 16, 3);
-    disco_hnsw *h = empty(d, DISCO_VMETRIC_L2, 32);
+    float *x = tu_hnsw_points(2048, d, 16, 3);
+    disco_hnsw *h = tu_hnsw_empty(d, DISCO_VMETRIC_L2, 32);
     disco__hnsw_codes *first;
 
     (void)state;
@@ -107,18 +78,18 @@ static void test_train_points(void **state)
     for (size_t i = TRAIN_AT * d; i < 2048 * d; i++)
         x[i] *= 3.0f;
     assert_int_equal(atomic_load(&h->codes_next), TRAIN_AT);
-    add_range(h, x, 0, TRAIN_AT - 1);
+    tu_hnsw_add_range(h, x, 0, TRAIN_AT - 1);
     assert_null(h->codes);
-    add_range(h, x, TRAIN_AT - 1, TRAIN_AT);
+    tu_hnsw_add_range(h, x, TRAIN_AT - 1, TRAIN_AT);
     assert_non_null(h->codes);
     assert_int_equal(h->codes->cap, h->cap);
     assert_int_equal(atomic_load(&h->codes_next), 2 * TRAIN_AT);
     check_lo(h, TRAIN_AT);
     first = h->codes;
-    add_range(h, x, TRAIN_AT, 2047);
+    tu_hnsw_add_range(h, x, TRAIN_AT, 2047);
     assert_ptr_equal(h->codes, first);
     float lo0 = first->lo[0];
-    add_range(h, x, 2047, 2048);
+    tu_hnsw_add_range(h, x, 2047, 2048);
     assert_ptr_not_equal(h->codes, first);
     assert_int_equal(atomic_load(&h->codes_next), 4096);
     assert_true(h->codes->lo[0] < lo0);
@@ -129,25 +100,27 @@ static void test_train_points(void **state)
 }
 
 /*
- * Adds TRAIN_AT + 76 points of dim d under metric m; returns whether codes
- * appeared, with their kind in *proj and values per slot in *n and bytes per
- * slot in *stride when they did.
+ * Adds TRAIN_AT + 76 points of dim d under metric m. With proj < 0: no
+ * codes and none due. Else codes of kind proj (1: projections), n values
+ * and stride bytes a slot, next trained at 2 * TRAIN_AT.
  */
-static int gets_codes(size_t d, disco_vmetric m, size_t *next, int *proj, size_t *n, size_t *stride)
+static void check_codes(size_t d, disco_vmetric m, int proj, size_t n, size_t stride)
 {
-    float *x = points(TRAIN_AT + 76, d, 8, 5 + d);
-    disco_hnsw *h = build(x, TRAIN_AT + 76, d, m, 16);
-    int has = h->codes != NULL;
+    float *x = tu_hnsw_points(TRAIN_AT + 76, d, 8, 5 + d);
+    disco_hnsw *h = tu_hnsw_build(x, TRAIN_AT + 76, d, m, 16);
 
-    *next = atomic_load(&h->codes_next);
-    if (has) {
-        *proj = h->codes->proj;
-        *n = h->codes->n;
-        *stride = h->codes->stride;
+    if (proj < 0) {
+        assert_null(h->codes);
+        assert_int_equal(atomic_load(&h->codes_next), SIZE_MAX);
+    } else {
+        assert_non_null(h->codes);
+        assert_int_equal(atomic_load(&h->codes_next), 2 * TRAIN_AT);
+        assert_int_equal(h->codes->proj, proj);
+        assert_int_equal(h->codes->n, n);
+        assert_int_equal(h->codes->stride, stride);
     }
     disco_hnsw_free(h);
     free(x);
-    return has;
 }
 
 /*
@@ -156,116 +129,23 @@ static int gets_codes(size_t d, disco_vmetric m, size_t *next, int *proj, size_t
  */
 static void test_no_codes(void **state)
 {
-    size_t next = 0, n = 0, stride = 0;
-    int proj = -1;
-
     (void)state;
-    assert_false(gets_codes(24, DISCO_VMETRIC_IP, &next, &proj, &n, &stride));
-    assert_int_equal(next, SIZE_MAX);
-    assert_false(gets_codes(300, DISCO_VMETRIC_IP, &next, &proj, &n, &stride));
-    assert_int_equal(next, SIZE_MAX);
-    assert_true(gets_codes(256, DISCO_VMETRIC_L2, &next, &proj, &n, &stride));
-    assert_int_equal(next, 2 * TRAIN_AT);
-    assert_int_equal(proj, 0);
-    assert_int_equal(n, 256);
-    assert_int_equal(stride, 128);
-    proj = -1;
-    assert_true(gets_codes(257, DISCO_VMETRIC_COSINE, &next, &proj, &n, &stride));
-    assert_int_equal(next, 2 * TRAIN_AT);
-    assert_int_equal(proj, 1);
-    assert_int_equal(n, 80);
-    assert_int_equal(stride, 40);
-    proj = -1;
-    assert_true(gets_codes(300, DISCO_VMETRIC_L2, &next, &proj, &n, &stride));
-    assert_int_equal(next, 2 * TRAIN_AT);
-    assert_int_equal(proj, 1);
-    assert_int_equal(n, 80);
-    assert_int_equal(stride, 40);
+    check_codes(24, DISCO_VMETRIC_IP, -1, 0, 0);
+    check_codes(300, DISCO_VMETRIC_IP, -1, 0, 0);
+    check_codes(256, DISCO_VMETRIC_L2, 0, 256, 128);
+    check_codes(257, DISCO_VMETRIC_COSINE, 1, 80, 40);
+    check_codes(300, DISCO_VMETRIC_L2, 1, 80, 40);
 }
 
 /* --- search with codes ----------------------------------------------------- */
 
-/* The query as the graph compares it (normalised for cosine), into out. */
-static void as_graph(const disco_hnsw *h, const float *q, float *out)
+/* Recall@K with codes on, for L2 and cosine. */
+static void test_recall(void **state)
 {
-    memcpy(out, q, h->dim * sizeof *q);
-    if (h->metric == DISCO_VMETRIC_COSINE)
-        disco_vdist_normalize(out, h->dim);
-}
+    const tu_hnsw_set set = {.n = 3000, .nq = 60, .d = 40, .centres = 30, .seed = 11, .efc = 64};
 
-/* Results ascending, each distance the exact one to the stored vector. */
-static void check_exact_dists(const disco_hnsw *h, const float *q, const uint32_t *s,
-                              const float *dist, size_t n)
-{
-    float qn[64];
-
-    assert_true(h->dim <= 64);
-    as_graph(h, q, qn);
-    for (size_t i = 0; i < n; i++) {
-        const float *v = disco_hnsw_vector(h, s[i]);
-        assert_non_null(v);
-        float want = disco_vdist(h->metric, qn, v, h->dim);
-        if (fabsf(dist[i] - want) > 1e-4f * fabsf(want) + 1e-6f)
-            fail_msg("slot %u: distance %.7g, exact %.7g", s[i], (double)dist[i], (double)want);
-        if (i > 0)
-            assert_true(dist[i - 1] <= dist[i]);
-    }
-}
-
-typedef struct allow_set {
-    disco_hnsw_allow_fn fn;
-    void *user;
-} allow_set;
-
-/* Recall@K of graph search against exact search; checks each result list. */
-static double recall(const disco_hnsw *h, const float *q, size_t nq, allow_set a)
-{
-    size_t hits = 0, total = 0;
-
-    for (size_t i = 0; i < nq; i++) {
-        uint32_t gs[K], es[K];
-        float gd[K], ed[K];
-        size_t gn = 0, en = 0;
-        const float *qi = q + i * h->dim;
-        assert_int_equal(disco_hnsw_search(h, qi, K, EF, a.fn, a.user, gs, gd, &gn, NULL),
-                         DISCO_OK);
-        assert_int_equal(disco_hnsw_search_exact(h, qi, K, a.fn, a.user, es, ed, &en, NULL),
-                         DISCO_OK);
-        assert_int_equal(gn, en);
-        check_exact_dists(h, qi, gs, gd, gn);
-        for (size_t u = 0; u < en; u++)
-            for (size_t v = 0; v < gn; v++)
-                hits += es[u] == gs[v];
-        total += en;
-    }
-    return total ? (double)hits / (double)total : 1.0;
-}
-
-static void check_recall(disco_vmetric m)
-{
-    const size_t n = 3000, nq = 60, d = 40;
-    float *x = points(n + nq, d, 30, 11 + (uint64_t)m);
-    disco_hnsw *h = build(x, n, d, m, 64);
-    allow_set all = {NULL, NULL};
-
-    assert_non_null(h->codes);
-    double r = recall(h, x + n * d, nq, all);
-    print_message("recall@10 %s ef=%d with codes: %.3f\n", disco_vmetric_name(m), EF, r);
-    assert_true(r >= 0.95);
-    disco_hnsw_free(h);
-    free(x);
-}
-
-static void test_recall_l2(void **state)
-{
     (void)state;
-    check_recall(DISCO_VMETRIC_L2);
-}
-
-static void test_recall_cosine(void **state)
-{
-    (void)state;
-    check_recall(DISCO_VMETRIC_COSINE);
+    tu_hnsw_check_recall(build, &set, "codes", K, EF, 0.95);
 }
 
 /* Query = the vector at `slot`: the top result is that slot at distance ~0. */
@@ -279,14 +159,14 @@ static void check_self(const disco_hnsw *h, const float *v, uint32_t slot)
     assert_int_equal(got, K);
     assert_int_equal(s[0], slot);
     assert_true(dist[0] <= 1e-6f);
-    check_exact_dists(h, v, s, dist, got);
+    tu_hnsw_check_exact_dists(h, v, s, dist, got);
 }
 
 /* Vectors far outside the trained range: codes clamped, still found exactly. */
 static void test_outlier(void **state)
 {
     const size_t n = 3000, d = 24;
-    float *x = points(n + 2, d, 20, 17);
+    float *x = tu_hnsw_points(n + 2, d, 20, 17);
     disco_hnsw *h = build(x, n, d, DISCO_VMETRIC_L2, 64);
     const disco__hnsw_codes *c = h->codes;
     float *hi = x + n * d, *lo = x + (n + 1) * d;
@@ -295,7 +175,7 @@ static void test_outlier(void **state)
     assert_non_null(c);
     hi[5] = c->lo[5] + 100.0f * 15.0f * c->step[c->lane[5]];
     lo[17] = c->lo[17] - 100.0f * 15.0f * c->step[c->lane[17]];
-    add_range(h, x, n, n + 2);
+    tu_hnsw_add_range(h, x, n, n + 2);
     assert_ptr_equal(h->codes, c); /* no retraining: the scale is still the old one */
     assert_int_equal(nibble(c, (uint32_t)n, 5), 15);
     assert_int_equal(nibble(c, (uint32_t)n + 1, 17), 0);
@@ -309,71 +189,13 @@ static void test_outlier(void **state)
 
 /* --- filters, removals, serialisation ------------------------------------- */
 
-static int is_even(void *user, uint32_t slot)
-{
-    (void)user;
-    return slot % 2 == 0;
-}
-
-/* Every result of graph search for the queries satisfies ok(). */
-static void check_results(const disco_hnsw *h, const float *q, size_t nq, allow_set a,
-                          int (*ok)(uint32_t slot))
-{
-    for (size_t i = 0; i < nq; i++) {
-        uint32_t s[K];
-        float dist[K];
-        size_t got = 0;
-        assert_int_equal(
-            disco_hnsw_search(h, q + i * h->dim, K, EF, a.fn, a.user, s, dist, &got, NULL),
-            DISCO_OK);
-        assert_int_equal(got, K);
-        for (size_t j = 0; j < got; j++)
-            if (!ok(s[j]))
-                fail_msg("query %zu: slot %u returned", i, s[j]);
-    }
-}
-
-static int even_slot(uint32_t slot)
-{
-    return slot % 2 == 0;
-}
-
-static int kept_slot(uint32_t slot)
-{
-    return slot % 3 != 0;
-}
-
-static int even_kept_slot(uint32_t slot)
-{
-    return even_slot(slot) && kept_slot(slot);
-}
-
 static void test_filter_remove(void **state)
 {
-    const size_t n = 3000, nq = 50, d = 24;
-    float *x = points(n + nq, d, 20, 23);
-    disco_hnsw *h = build(x, n, d, DISCO_VMETRIC_L2, 64);
-    const float *q = x + n * d;
-    allow_set all = {NULL, NULL}, even = {is_even, NULL};
-    double r;
+    const tu_hnsw_set set = {
+        .n = 3000, .nq = 50, .d = 24, .centres = 20, .seed = 23, .m = DISCO_VMETRIC_L2, .efc = 64};
 
     (void)state;
-    assert_non_null(h->codes);
-    check_results(h, q, nq, even, even_slot);
-    r = recall(h, q, nq, even);
-    print_message("recall@10 even slots: %.3f\n", r);
-    assert_true(r >= 0.9);
-    for (uint32_t i = 0; i < n; i += 3)
-        assert_int_equal(disco_hnsw_remove(h, i, NULL), DISCO_OK);
-    check_results(h, q, nq, all, kept_slot);
-    check_results(h, x, nq, all, kept_slot); /* queries on removed vectors themselves */
-    check_results(h, q, nq, even, even_kept_slot);
-    r = recall(h, q, nq, all);
-    print_message("recall@10 after removing a third: %.3f\n", r);
-    assert_true(r >= 0.9);
-    assert_true(recall(h, q, nq, even) >= 0.9);
-    disco_hnsw_free(h);
-    free(x);
+    tu_hnsw_check_filter_remove(build, &set, K, EF);
 }
 
 /* The loaded codes equal the original ones (trained over the same vectors). */
@@ -398,47 +220,21 @@ static void check_same_codes(const disco_hnsw *a, const disco_hnsw *b, size_t n)
  */
 static void test_roundtrip(void **state)
 {
-    const size_t n = 2048, nq = 50, d = 24;
-    float *x = points(n + nq, d, 20, 29);
-    disco_hnsw *h = build(x, n, d, DISCO_VMETRIC_L2, 64), *g = NULL;
-    uint8_t *buf = NULL;
-    size_t len = 0;
+    const tu_hnsw_set set = {
+        .n = 2048, .nq = 50, .d = 24, .centres = 20, .seed = 29, .m = DISCO_VMETRIC_L2, .efc = 64};
 
     (void)state;
-    assert_int_equal(disco_hnsw_serialize(h, &buf, &len, NULL), DISCO_OK);
-    assert_int_equal(disco_hnsw_load(buf, len, &g, NULL), DISCO_OK);
-    free(buf);
-    check_same_codes(h, g, n);
-    for (size_t i = 0; i < nq; i++) {
-        uint32_t s1[K], s2[K];
-        float d1[K], d2[K];
-        size_t n1 = 0, n2 = 0;
-        const float *q = x + (n + i) * d;
-        assert_int_equal(disco_hnsw_search(h, q, K, EF, NULL, NULL, s1, d1, &n1, NULL), DISCO_OK);
-        assert_int_equal(disco_hnsw_search(g, q, K, EF, NULL, NULL, s2, d2, &n2, NULL), DISCO_OK);
-        assert_int_equal(n1, K);
-        assert_int_equal(n2, K);
-        assert_memory_equal(s1, s2, sizeof s1);
-        assert_memory_equal(d1, d2, sizeof d1);
-    }
-    disco_hnsw_free(h);
-    disco_hnsw_free(g);
-    free(x);
+    tu_hnsw_check_roundtrip(build, check_same_codes, &set, K, EF);
 }
 
 /* Training over a loaded graph of 3000: codes fit all of them. */
 static void test_load_retrains(void **state)
 {
     const size_t n = 3000, d = 24;
-    float *x = points(n, d, 20, 31);
-    disco_hnsw *h = build(x, n, d, DISCO_VMETRIC_COSINE, 32), *g = NULL;
-    uint8_t *buf = NULL;
-    size_t len = 0;
+    float *x = tu_hnsw_points(n, d, 20, 31);
+    disco_hnsw *h = build(x, n, d, DISCO_VMETRIC_COSINE, 32), *g = tu_hnsw_reload(h);
 
     (void)state;
-    assert_int_equal(disco_hnsw_serialize(h, &buf, &len, NULL), DISCO_OK);
-    assert_int_equal(disco_hnsw_load(buf, len, &g, NULL), DISCO_OK);
-    free(buf);
     assert_non_null(g->codes);
     assert_int_equal(atomic_load(&g->codes_next), 2 * n);
     check_lo(g, n);
@@ -472,16 +268,16 @@ static void check_lane_bytes(const disco__hnsw_codes *c, size_t d)
  */
 static size_t stride_of(size_t d, size_t *extra)
 {
-    float *x = points(TRAIN_AT, d, 8, 37 + d);
-    disco_hnsw *h = empty(d, DISCO_VMETRIC_L2, 16);
+    float *x = tu_hnsw_points(TRAIN_AT, d, 8, 37 + d);
+    disco_hnsw *h = tu_hnsw_empty(d, DISCO_VMETRIC_L2, 16);
     disco__hnsw_codes *c;
     size_t before, after, bare, stride;
 
     assert_int_equal(disco_hnsw_reserve(h, TRAIN_AT, NULL), DISCO_OK);
-    add_range(h, x, 0, TRAIN_AT - 1);
+    tu_hnsw_add_range(h, x, 0, TRAIN_AT - 1);
     assert_null(h->codes);
     before = disco_hnsw_bytes(h);
-    add_range(h, x, TRAIN_AT - 1, TRAIN_AT);
+    tu_hnsw_add_range(h, x, TRAIN_AT - 1, TRAIN_AT);
     c = h->codes;
     assert_non_null(c);
     assert_int_equal(c->cap, TRAIN_AT);
@@ -562,12 +358,12 @@ static void check_decode(const disco_hnsw *h, uint32_t id, const float *q)
 static void test_lanes(void **state)
 {
     const size_t d = 40;
-    float *x = points(TRAIN_AT + 1, d, 8, 41);
-    disco_hnsw *h = empty(d, DISCO_VMETRIC_L2, 16);
+    float *x = tu_hnsw_points(TRAIN_AT + 1, d, 8, 41);
+    disco_hnsw *h = tu_hnsw_empty(d, DISCO_VMETRIC_L2, 16);
 
     (void)state;
     assert_int_equal(disco_hnsw_reserve(h, TRAIN_AT, NULL), DISCO_OK);
-    add_range(h, x, 0, TRAIN_AT);
+    tu_hnsw_add_range(h, x, 0, TRAIN_AT);
     assert_non_null(h->codes);
     check_lanes(h->codes, d);
     /* the last slot's tail group reads into the spare bytes */
@@ -581,11 +377,11 @@ static void test_lanes(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_train_points), cmocka_unit_test(test_no_codes),
-        cmocka_unit_test(test_recall_l2),    cmocka_unit_test(test_recall_cosine),
-        cmocka_unit_test(test_outlier),      cmocka_unit_test(test_filter_remove),
-        cmocka_unit_test(test_roundtrip),    cmocka_unit_test(test_load_retrains),
-        cmocka_unit_test(test_code_bytes),   cmocka_unit_test(test_lanes),
+        cmocka_unit_test(test_train_points),  cmocka_unit_test(test_no_codes),
+        cmocka_unit_test(test_recall),        cmocka_unit_test(test_outlier),
+        cmocka_unit_test(test_filter_remove), cmocka_unit_test(test_roundtrip),
+        cmocka_unit_test(test_load_retrains), cmocka_unit_test(test_code_bytes),
+        cmocka_unit_test(test_lanes),
     };
 
     return cmocka_run_group_tests_name("store/hnsw_codes", tests, NULL, NULL);

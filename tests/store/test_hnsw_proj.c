@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "disco/hnsw.h"
+#include "support/hnsw_check.h"
 #include "support/testutil.h"
 #include "store/hnsw_int.h"
 
@@ -30,58 +31,15 @@
 #define NPROJ 80      /* projections per slot */
 #define DMAX 512      /* longest vector these tests use */
 
-/* n points of dim d around `centres` random centres; malloc'd. */
-static float *points(size_t n, size_t d, size_t centres, uint64_t seed)
-{
-    float *x = tu_clustered(n, d, centres, 0.4f, seed);
-
-    assert_non_null(x);
-    return x;
-}
-
-static disco_hnsw *empty(size_t d, disco_vmetric m, size_t efc)
-{
-    disco_hnsw_config cfg = disco_hnsw_config_default(d, m);
-    disco_hnsw *h = NULL;
-
-    cfg.ef_construction = efc;
-    assert_int_equal(disco_hnsw_new(&cfg, &h, NULL), DISCO_OK);
-    return h;
-}
-
-/* Adds x[from..to) at slots from..to-1. */
-static void add_range(disco_hnsw *h, const float *x, size_t from, size_t to)
-{
-    disco_status st = {0};
-
-    for (size_t i = from; i < to; i++)
-        if (disco_hnsw_add(h, (uint32_t)i, x + i * h->dim, &st) != DISCO_OK)
-            fail_msg("add slot %zu: %s", i, st.msg);
-}
-
 static disco_hnsw *build(const float *x, size_t n, size_t d, disco_vmetric m, size_t efc)
 {
-    disco_hnsw *h = empty(d, m, efc);
+    disco_hnsw *h = tu_hnsw_build(x, n, d, m, efc);
 
-    add_range(h, x, 0, n);
     assert_non_null(h->codes);
     assert_int_equal(h->codes->proj, 1);
     assert_int_equal(h->codes->n, NPROJ);
     assert_int_equal(h->codes->stride, NPROJ / 2);
     return h;
-}
-
-/* A copy of h through serialise and load. */
-static disco_hnsw *reload(const disco_hnsw *h)
-{
-    disco_hnsw *g = NULL;
-    uint8_t *buf = NULL;
-    size_t len = 0;
-
-    assert_int_equal(disco_hnsw_serialize(h, &buf, &len, NULL), DISCO_OK);
-    assert_int_equal(disco_hnsw_load(buf, len, &g, NULL), DISCO_OK);
-    free(buf);
-    return g;
 }
 
 /* --- references in double --------------------------------------------- */
@@ -221,13 +179,13 @@ static void check_pca(const disco__hnsw_codes *c, const float *x, size_t n, size
 static void test_directions(void **state)
 {
     const size_t n = 1500, d = 400;
-    float *x = points(n, d, 100, 3);
+    float *x = tu_hnsw_points(n, d, 100, 3);
     disco_hnsw *h = build(x, n, d, DISCO_VMETRIC_L2, 16), *g;
 
     (void)state;
     assert_int_equal(h->codes->fitted, TRAIN_AT);
     check_pca(h->codes, x, TRAIN_AT, d);
-    g = reload(h);
+    g = tu_hnsw_reload(h);
     assert_non_null(g->codes);
     assert_int_equal(g->codes->proj, 1);
     assert_int_equal(g->codes->fitted, n);
@@ -274,7 +232,7 @@ static void check_slot(const disco_hnsw *h, uint32_t slot, size_t *inside)
 static void test_rest_norms(void **state)
 {
     const size_t n = 1500, d = 320;
-    float *x = points(n + 1, d, 40, 5);
+    float *x = tu_hnsw_points(n + 1, d, 40, 5);
     disco_hnsw *h = build(x, n, d, DISCO_VMETRIC_L2, 16);
     disco__hnsw_scratch *s = disco__hnsw_scratch_get(h);
     double y[NPROJ];
@@ -346,7 +304,7 @@ static void noisy(const float *v, size_t d, uint64_t *rng, float *q)
 static void test_guess(void **state)
 {
     const size_t n = 2000, d = 300, nq = 200;
-    float *x = points(n, d, 40, 7), q[300];
+    float *x = tu_hnsw_points(n, d, 40, 7), q[300];
     disco_hnsw *h = build(x, n, d, DISCO_VMETRIC_L2, 16);
     disco__hnsw_scratch *s = disco__hnsw_scratch_get(h);
     guess_err far = {0}, bound = {0}, kth = {0}, near = {0};
@@ -382,81 +340,13 @@ static void test_guess(void **state)
 
 /* --- search with projected codes ------------------------------------------ */
 
-/* Results ascending, each distance the exact one to the stored vector. */
-static void check_exact_dists(const disco_hnsw *h, const float *q, const uint32_t *s,
-                              const float *dist, size_t n)
+/* Recall@K with codes on, for L2 and cosine. */
+static void test_recall(void **state)
 {
-    float qn[DMAX];
+    const tu_hnsw_set set = {.n = 2500, .nq = 50, .d = 320, .centres = 30, .seed = 11, .efc = 48};
 
-    assert_true(h->dim <= DMAX);
-    memcpy(qn, q, h->dim * sizeof *q);
-    if (h->metric == DISCO_VMETRIC_COSINE)
-        disco_vdist_normalize(qn, h->dim);
-    for (size_t i = 0; i < n; i++) {
-        const float *v = disco_hnsw_vector(h, s[i]);
-        assert_non_null(v);
-        float want = disco_vdist(h->metric, qn, v, h->dim);
-        if (fabsf(dist[i] - want) > 1e-4f * fabsf(want) + 1e-6f)
-            fail_msg("slot %u: distance %.7g, exact %.7g", s[i], (double)dist[i], (double)want);
-        if (i > 0)
-            assert_true(dist[i - 1] <= dist[i]);
-    }
-}
-
-typedef struct allow_set {
-    disco_hnsw_allow_fn fn;
-    void *user;
-} allow_set;
-
-/* Recall@K of graph search against exact search; checks each result list. */
-static double recall(const disco_hnsw *h, const float *q, size_t nq, allow_set a)
-{
-    size_t hits = 0, total = 0;
-
-    for (size_t i = 0; i < nq; i++) {
-        uint32_t gs[K], es[K];
-        float gd[K], ed[K];
-        size_t gn = 0, en = 0;
-        const float *qi = q + i * h->dim;
-        assert_int_equal(disco_hnsw_search(h, qi, K, EF, a.fn, a.user, gs, gd, &gn, NULL),
-                         DISCO_OK);
-        assert_int_equal(disco_hnsw_search_exact(h, qi, K, a.fn, a.user, es, ed, &en, NULL),
-                         DISCO_OK);
-        assert_int_equal(gn, en);
-        check_exact_dists(h, qi, gs, gd, gn);
-        for (size_t u = 0; u < en; u++)
-            for (size_t v = 0; v < gn; v++)
-                hits += es[u] == gs[v];
-        total += en;
-    }
-    return total ? (double)hits / (double)total : 1.0;
-}
-
-static void check_recall(disco_vmetric m)
-{
-    const size_t n = 2500, nq = 50, d = 320;
-    float *x = points(n + nq, d, 30, 11 + (uint64_t)m);
-    disco_hnsw *h = build(x, n, d, m, 48);
-    allow_set all = {NULL, NULL};
-
-    double r = recall(h, x + n * d, nq, all);
-    print_message("recall@10 %s dim %zu ef=%d with projected codes: %.3f\n", disco_vmetric_name(m),
-                  d, EF, r);
-    assert_true(r >= 0.95);
-    disco_hnsw_free(h);
-    free(x);
-}
-
-static void test_recall_l2(void **state)
-{
     (void)state;
-    check_recall(DISCO_VMETRIC_L2);
-}
-
-static void test_recall_cosine(void **state)
-{
-    (void)state;
-    check_recall(DISCO_VMETRIC_COSINE);
+    tu_hnsw_check_recall(build, &set, "projected codes", K, EF, 0.95);
 }
 
 /*
@@ -473,7 +363,7 @@ static void test_tight_clusters(void **state)
     float *x = tu_clustered(n + nq, d, 100, 0.02f, 43);
     disco_hnsw *h;
     disco__hnsw_codes *c;
-    allow_set all = {NULL, NULL};
+    tu_hnsw_allow all = {NULL, NULL};
 
     (void)state;
     assert_non_null(x);
@@ -485,10 +375,10 @@ static void test_tight_clusters(void **state)
                 0.01f * ((float)((j * 2654435761u + i * 40503u) % 1000) / 1000.0f - 0.5f);
     assert_non_null(h->codes);
     assert_true(h->codes->rho > 0.9f);
-    double with = recall(h, x + n * d, nq, all);
+    double with = tu_hnsw_recall(h, x + n * d, nq, K, EF, all);
     c = h->codes;
     h->codes = NULL;
-    double without = recall(h, x + n * d, nq, all);
+    double without = tu_hnsw_recall(h, x + n * d, nq, K, EF, all);
     h->codes = c;
     print_message("tight clusters: rho %.3f, recall@10 %.3f with codes, %.3f without\n",
                   (double)c->rho, with, without);
@@ -549,30 +439,30 @@ static void check_scale(const disco_hnsw *h, size_t n)
 static void test_refit(void **state)
 {
     const size_t d = 300, n = 8 * TRAIN_AT;
-    float *x = points(n, d, 40, 13), *fit;
-    disco_hnsw *h = empty(d, DISCO_VMETRIC_L2, 16);
+    float *x = tu_hnsw_points(n, d, 40, 13), *fit;
+    disco_hnsw *h = tu_hnsw_empty(d, DISCO_VMETRIC_L2, 16);
     const disco__hnsw_codes *first;
     double mean[DMAX];
 
     (void)state;
     assert_int_equal(disco_hnsw_reserve(h, n, NULL), DISCO_OK);
-    add_range(h, x, 0, TRAIN_AT);
+    tu_hnsw_add_range(h, x, 0, TRAIN_AT);
     first = h->codes;
     assert_non_null(first);
     assert_int_equal(first->fitted, TRAIN_AT);
     fit = save_fit(first, d);
     for (size_t to = 2 * TRAIN_AT; to < n; to *= 2) {
         const disco__hnsw_codes *before = h->codes;
-        add_range(h, x, to / 2, to);
+        tu_hnsw_add_range(h, x, to / 2, to);
         assert_ptr_not_equal(h->codes, before); /* retrained ... */
         assert_int_equal(h->codes->fitted, TRAIN_AT);
         assert_true(same_fit(h->codes, fit, d)); /* ... on the same directions */
         if (to == 2 * TRAIN_AT)
             check_scale(h, to); /* ... with the scale refitted over all the slots */
     }
-    add_range(h, x, n / 2, n - 1);
+    tu_hnsw_add_range(h, x, n / 2, n - 1);
     assert_int_equal(h->codes->fitted, TRAIN_AT);
-    add_range(h, x, n - 1, n);
+    tu_hnsw_add_range(h, x, n - 1, n);
     assert_int_equal(h->codes->fitted, n);
     assert_false(same_fit(h->codes, fit, d));
     check_orthonormal(h->codes, d);
@@ -612,103 +502,34 @@ static void check_same_codes(const disco_hnsw *a, const disco_hnsw *b, size_t n)
  */
 static void test_roundtrip(void **state)
 {
-    const size_t n = TRAIN_AT, nq = 30, d = 300;
-    float *x = points(n + nq, d, 20, 17);
-    disco_hnsw *h = build(x, n, d, DISCO_VMETRIC_COSINE, 32), *g = reload(h);
+    const tu_hnsw_set set = {.n = TRAIN_AT,
+                             .nq = 30,
+                             .d = 300,
+                             .centres = 20,
+                             .seed = 17,
+                             .m = DISCO_VMETRIC_COSINE,
+                             .efc = 32};
 
     (void)state;
-    check_same_codes(h, g, n);
-    for (size_t i = 0; i < nq; i++) {
-        uint32_t s1[K], s2[K];
-        float d1[K], d2[K];
-        size_t n1 = 0, n2 = 0;
-        const float *q = x + (n + i) * d;
-        assert_int_equal(disco_hnsw_search(h, q, K, EF, NULL, NULL, s1, d1, &n1, NULL), DISCO_OK);
-        assert_int_equal(disco_hnsw_search(g, q, K, EF, NULL, NULL, s2, d2, &n2, NULL), DISCO_OK);
-        assert_int_equal(n1, K);
-        assert_int_equal(n2, K);
-        assert_memory_equal(s1, s2, sizeof s1);
-        assert_memory_equal(d1, d2, sizeof d1);
-    }
-    disco_hnsw_free(h);
-    disco_hnsw_free(g);
-    free(x);
-}
-
-static int is_even(void *user, uint32_t slot)
-{
-    (void)user;
-    return slot % 2 == 0;
-}
-
-/* Every result of graph search for the queries satisfies ok(). */
-static void check_results(const disco_hnsw *h, const float *q, size_t nq, allow_set a,
-                          int (*ok)(uint32_t slot))
-{
-    for (size_t i = 0; i < nq; i++) {
-        uint32_t s[K];
-        float dist[K];
-        size_t got = 0;
-        assert_int_equal(
-            disco_hnsw_search(h, q + i * h->dim, K, EF, a.fn, a.user, s, dist, &got, NULL),
-            DISCO_OK);
-        assert_int_equal(got, K);
-        for (size_t j = 0; j < got; j++)
-            if (!ok(s[j]))
-                fail_msg("query %zu: slot %u returned", i, s[j]);
-    }
-}
-
-static int even_slot(uint32_t slot)
-{
-    return slot % 2 == 0;
-}
-
-static int kept_slot(uint32_t slot)
-{
-    return slot % 3 != 0;
-}
-
-static int even_kept_slot(uint32_t slot)
-{
-    return even_slot(slot) && kept_slot(slot);
+    tu_hnsw_check_roundtrip(build, check_same_codes, &set, K, EF);
 }
 
 static void test_filter_remove(void **state)
 {
-    const size_t n = 2000, nq = 40, d = 300;
-    float *x = points(n + nq, d, 20, 23);
-    disco_hnsw *h = build(x, n, d, DISCO_VMETRIC_L2, 32);
-    const float *q = x + n * d;
-    allow_set all = {NULL, NULL}, even = {is_even, NULL};
-    double r;
+    const tu_hnsw_set set = {
+        .n = 2000, .nq = 40, .d = 300, .centres = 20, .seed = 23, .m = DISCO_VMETRIC_L2, .efc = 32};
 
     (void)state;
-    check_results(h, q, nq, even, even_slot);
-    r = recall(h, q, nq, even);
-    print_message("recall@10 even slots: %.3f\n", r);
-    assert_true(r >= 0.9);
-    for (uint32_t i = 0; i < n; i += 3)
-        assert_int_equal(disco_hnsw_remove(h, i, NULL), DISCO_OK);
-    check_results(h, q, nq, all, kept_slot);
-    check_results(h, x, nq, all, kept_slot); /* queries on removed vectors themselves */
-    check_results(h, q, nq, even, even_kept_slot);
-    r = recall(h, q, nq, all);
-    print_message("recall@10 after removing a third: %.3f\n", r);
-    assert_true(r >= 0.9);
-    assert_true(recall(h, q, nq, even) >= 0.9);
-    disco_hnsw_free(h);
-    free(x);
+    tu_hnsw_check_filter_remove(build, &set, K, EF);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_directions),    cmocka_unit_test(test_rest_norms),
-        cmocka_unit_test(test_guess),         cmocka_unit_test(test_recall_l2),
-        cmocka_unit_test(test_recall_cosine), cmocka_unit_test(test_tight_clusters),
-        cmocka_unit_test(test_refit),         cmocka_unit_test(test_roundtrip),
-        cmocka_unit_test(test_filter_remove),
+        cmocka_unit_test(test_directions),     cmocka_unit_test(test_rest_norms),
+        cmocka_unit_test(test_guess),          cmocka_unit_test(test_recall),
+        cmocka_unit_test(test_tight_clusters), cmocka_unit_test(test_refit),
+        cmocka_unit_test(test_roundtrip),      cmocka_unit_test(test_filter_remove),
     };
 
     return cmocka_run_group_tests_name("store/hnsw_proj", tests, NULL, NULL);
