@@ -37,21 +37,25 @@ float disco_vdist_dot(const float *a, const float *b, size_t d);
 float disco_vdist_l2sq_bounded(const float *a, const float *b, size_t d, float bound);
 
 /*
- * Squared L2 distance between a query and a vector held as 4-bit codes
- * (the traversal codes of hnsw_codes.c). Lanes come in groups of 32; group
- * g takes 16 bytes of `code`, byte k holding lane 32g+k in its low nibble
- * and lane 32g+16+k in its high one. With qa[i] = lo[i] - q[i], the value
- * is the sum over lanes of (code * step[i] + qa[i])^2, the distance from q
- * to the vector the codes stand for. Reads 32*groups floats of qa and step
- * and 16*groups bytes of code; unused lanes have step and qa 0.
+ * Squared L2 distance between a query and a vector held as n 4-bit codes
+ * (the traversal codes of hnsw_codes.c). Lanes come in groups of 32; a
+ * whole group takes 16 bytes of `code`, byte k holding lane 32g+k in its
+ * low nibble and lane 32g+16+k in its high one. A last group of r < 32
+ * values takes ceil(r/2) bytes: its value j < ceil(r/2) in lane j (low
+ * nibble of byte j), the others in lanes 16.. (high nibbles). With qa[i] =
+ * lo[i] - q[i], the value is the sum over lanes of (code * step[i] +
+ * qa[i])^2, the distance from q to the vector the codes stand for. Reads
+ * ceil(n/2) bytes of code (no further: a neighbouring code may be being
+ * written) and 32*ceil(n/32) floats of qa and step, which are 0 on lanes
+ * holding no value.
  */
-float disco_vdist_u4(const float *qa, const float *step, const uint8_t *code, size_t groups);
+float disco_vdist_u4(const float *qa, const float *step, const uint8_t *code, size_t n);
 
 /* The portable reference implementations the SIMD paths are tested against:
  * plain loops in index order, accumulating in double. */
 float disco_vdist_l2sq_ref(const float *a, const float *b, size_t d);
 float disco_vdist_dot_ref(const float *a, const float *b, size_t d);
-float disco_vdist_u4_ref(const float *qa, const float *step, const uint8_t *code, size_t groups);
+float disco_vdist_u4_ref(const float *qa, const float *step, const uint8_t *code, size_t n);
 
 /* The distance of metric m between a and b (a and b normalised for COSINE);
  * NaN for a value of m outside disco_vmetric. */

@@ -32,8 +32,8 @@
  * In a group of r components, with half = ceil(r / 2), component j < half
  * takes the low nibble of byte j (lane j) and component j >= half the high
  * nibble of byte j - half (lane 16 + j - half). A slot thus takes
- * ceil(dim / 2) bytes; a short last group reads into the next slot's bytes
- * (or the 16 spare at the end), whose lanes have step and query 0.
+ * ceil(dim / 2) bytes, and the distance reads no byte of the next slot's
+ * (which an insert may be writing).
  */
 #include "hnsw_int.h"
 
@@ -51,7 +51,6 @@
 #define RHO_QUANTILE 0.95 /* share of near pairs whose correlation is at most rho */
 #define GUESS_Z 1.0f      /* rounding noise taken off a guess, in standard deviations */
 #define SCALE_SAMPLE 4096 /* projected codes: slots whose projections set the scale */
-#define CODES_SPARE 16
 
 static int codes_wanted(const disco_hnsw *h)
 {
@@ -109,7 +108,7 @@ static disco__hnsw_codes *codes_new(const disco_hnsw *h, size_t cap)
     c->inv = calloc(c->n, sizeof *c->inv);
     c->step = calloc(32 * c->groups, sizeof *c->step);
     c->lane = calloc(c->n, sizeof *c->lane);
-    c->code = calloc(cap * c->stride + CODES_SPARE, 1);
+    c->code = calloc(cap ? cap * c->stride : 1, 1);
     if (!c->lo || !c->inv || !c->step || !c->lane || !c->code ||
         (c->proj && proj_new(c, h->dim, cap))) {
         disco__hnsw_codes_free(c);
@@ -133,10 +132,10 @@ int disco__hnsw_codes_grow(disco_hnsw *h, size_t cap)
         memset(rx + c->cap, 0, (cap - c->cap) * sizeof *rx);
         c->rx = rx;
     }
-    code = realloc(c->code, cap * c->stride + CODES_SPARE);
+    code = realloc(c->code, cap * c->stride);
     if (!code)
         return DISCO_ERR_NOMEM;
-    memset(code + c->cap * c->stride, 0, (cap - c->cap) * c->stride + CODES_SPARE);
+    memset(code + c->cap * c->stride, 0, (cap - c->cap) * c->stride);
     c->code = code;
     c->cap = cap;
     return DISCO_OK;
@@ -364,7 +363,7 @@ float disco__hnsw_codes_guess(const disco_hnsw *h, const disco__hnsw_scratch *s,
     const disco__hnsw_codes *c = h->codes;
     float rx = c->rx[id];
 
-    float proj = disco_vdist_u4(s->qa, c->step, c->code + (size_t)id * c->stride, c->groups);
+    float proj = disco_vdist_u4(s->qa, c->step, c->code + (size_t)id * c->stride, c->n);
     float noise = GUESS_Z * 2.0f * sqrtf(proj) * c->sigma;
 
     return proj - c->bias - noise + s->rq * s->rq + rx * rx - 2.0f * c->rho * s->rq * rx;
@@ -377,8 +376,7 @@ size_t disco__hnsw_codes_bytes(const disco_hnsw *h)
 
     if (!c)
         return 0;
-    b = sizeof *c + c->cap * c->stride + CODES_SPARE +
-        c->n * (sizeof *c->lo + sizeof *c->inv + sizeof *c->lane) +
+    b = sizeof *c + c->cap * c->stride + c->n * (sizeof *c->lo + sizeof *c->inv + sizeof *c->lane) +
         32 * c->groups * sizeof *c->step;
     if (c->proj)
         b += (h->dim + c->n * h->dim + c->n + c->cap) * sizeof(float);

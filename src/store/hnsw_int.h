@@ -266,7 +266,7 @@ static inline float disco__hnsw_code_dist(const disco_hnsw *h, const disco__hnsw
 {
     const disco__hnsw_codes *c = h->codes;
 
-    return disco_vdist_u4(s->qa, c->step, c->code + (size_t)id * c->stride, c->groups);
+    return disco_vdist_u4(s->qa, c->step, c->code + (size_t)id * c->stride, c->n);
 }
 
 /* hnsw_search.c */

@@ -73,13 +73,15 @@ float disco_vdist_dot_ref(const float *restrict a, const float *restrict b, size
     return (float)s;
 }
 
-float disco_vdist_u4_ref(const float *qa, const float *step, const uint8_t *code, size_t groups)
+float disco_vdist_u4_ref(const float *qa, const float *step, const uint8_t *code, size_t n)
 {
+    size_t bytes = (n + 1) / 2;
     double s = 0.0;
 
-    for (size_t g = 0; g < groups; g++)
+    for (size_t g = 0; g < (n + 31) / 32; g++)
         for (size_t k = 0; k < 32; k++) {
-            uint8_t b = code[16 * g + k % 16];
+            size_t at = 16 * g + k % 16;
+            uint8_t b = at < bytes ? code[at] : 0; /* past the codes: lanes with no value */
             unsigned c = k < 16 ? b & 15u : b >> 4;
             double t = (double)c * step[32 * g + k] + qa[32 * g + k];
             s += t * t;
@@ -218,9 +220,22 @@ float disco_vdist_l2sq_bounded(const float *a, const float *b, size_t d, float b
     return impl_get()->l2sq_bounded(a, b, d, bound);
 }
 
-float disco_vdist_u4(const float *qa, const float *step, const uint8_t *code, size_t groups)
+/*
+ * The kernels take whole groups (16 bytes each); a last group of fewer
+ * values is copied out first, so no byte past the codes is read.
+ */
+float disco_vdist_u4(const float *qa, const float *step, const uint8_t *code, size_t n)
 {
-    return impl_get()->u4(qa, step, code, groups);
+    const struct vdist_impl *impl = impl_get();
+    size_t full = n / 32, rest = n % 32;
+    float s = full ? impl->u4(qa, step, code, full) : 0.0f;
+
+    if (rest) {
+        uint8_t last[16] = {0};
+        memcpy(last, code + 16 * full, (rest + 1) / 2);
+        s += impl->u4(qa + 32 * full, step + 32 * full, last, 1);
+    }
+    return s;
 }
 
 float disco_vdist_dot(const float *a, const float *b, size_t d)

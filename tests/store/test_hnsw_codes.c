@@ -302,7 +302,7 @@ static void test_code_bytes(void **state)
     (void)state;
     assert_int_equal(stride_of(100, &extra), 50);
     print_message("dim 100: %d code bytes per slot, %zu bytes besides\n", 50, extra);
-    assert_true(extra <= 4096); /* scale, lanes, spare bytes: small and fixed */
+    assert_true(extra <= 4096); /* scale and lanes: small and fixed */
     assert_int_equal(stride_of(99, &extra), 50);
     assert_true(extra <= 4096);
     assert_int_equal(stride_of(33, &extra), 17);
@@ -348,9 +348,9 @@ static void check_decode(const disco_hnsw *h, uint32_t id, const float *q)
         qa[c->lane[j]] = c->lo[j] - q[j];
     }
     float want = disco_vdist_l2sq_ref(q, r, h->dim);
-    float got = disco_vdist_u4(qa, c->step, c->code + (size_t)id * c->stride, c->groups);
+    float got = disco_vdist_u4(qa, c->step, c->code + (size_t)id * c->stride, c->n);
     assert_float_equal(got, want, 1e-4 * want + 1e-5);
-    assert_float_equal(disco_vdist_u4_ref(qa, c->step, c->code + (size_t)id * c->stride, c->groups),
+    assert_float_equal(disco_vdist_u4_ref(qa, c->step, c->code + (size_t)id * c->stride, c->n),
                        want, 1e-4 * want + 1e-5);
 }
 
@@ -366,7 +366,7 @@ static void test_lanes(void **state)
     tu_hnsw_add_range(h, x, 0, TRAIN_AT);
     assert_non_null(h->codes);
     check_lanes(h->codes, d);
-    /* the last slot's tail group reads into the spare bytes */
+    /* the last slot: its tail group is read without going past the codes (ASan checks) */
     for (uint32_t id = 0; id < TRAIN_AT; id += 73)
         check_decode(h, id, x + TRAIN_AT * d);
     check_decode(h, TRAIN_AT - 1, x + TRAIN_AT * d);
