@@ -39,17 +39,30 @@ float disco_vdist_l2sq_bounded(const float *a, const float *b, size_t d, float b
 /*
  * Squared L2 distance between a query and a vector held as n 4-bit codes
  * (the traversal codes of hnsw_codes.c). Lanes come in groups of 32; a
- * whole group takes 16 bytes of `code`, byte k holding lane 32g+k in its
- * low nibble and lane 32g+16+k in its high one. A last group of r < 32
- * values takes ceil(r/2) bytes: its value j < ceil(r/2) in lane j (low
- * nibble of byte j), the others in lanes 16.. (high nibbles). With qa[i] =
- * lo[i] - q[i], the value is the sum over lanes of (code * step[i] +
- * qa[i])^2, the distance from q to the vector the codes stand for. Reads
- * ceil(n/2) bytes of code (no further: a neighbouring code may be being
- * written) and 32*ceil(n/32) floats of qa and step, which are 0 on lanes
- * holding no value.
+ * whole group takes 16 bytes, byte k holding lane 32g+k in its low nibble
+ * and lane 32g+16+k in its high one. A last group of r < 32 values takes
+ * `lead` = ceil(r/2) bytes, placed first: its value j < lead in lane j (low
+ * nibble of byte j), the others in lanes 16.. (high nibbles); the whole
+ * groups follow. So every group reads 16 bytes inside the codes (the short
+ * one reads into the first whole group, on lanes that hold no value), and
+ * nothing past them: a neighbouring slot's codes may be being written.
+ * disco_vdist_u4_byte gives the byte of a lane. With qa[i] = lo[i] - q[i],
+ * the value is the sum over lanes of (code * step[i] + qa[i])^2, the
+ * distance from q to the vector the codes stand for. Reads ceil(n/2) bytes
+ * of code and 32*ceil(n/32) floats of qa and step, 0 on lanes holding no
+ * value.
  */
 float disco_vdist_u4(const float *qa, const float *step, const uint8_t *code, size_t n);
+
+/* The byte of `lane`'s code among the ceil(n/2) bytes of n values (low nibble for lane % 32 < 16).
+ */
+static inline size_t disco_vdist_u4_byte(size_t n, size_t lane)
+{
+    size_t groups = (n + 31) / 32, r = n - 32 * (groups - 1), g = lane / 32;
+    size_t lead = r < 32 ? (r + 1) / 2 : 0;
+
+    return lead && g == groups - 1 ? lane % 16 : lead + 16 * g + lane % 16;
+}
 
 /* The portable reference implementations the SIMD paths are tested against:
  * plain loops in index order, accumulating in double. */

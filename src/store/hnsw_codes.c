@@ -32,8 +32,9 @@
  * In a group of r components, with half = ceil(r / 2), component j < half
  * takes the low nibble of byte j (lane j) and component j >= half the high
  * nibble of byte j - half (lane 16 + j - half). A slot thus takes
- * ceil(dim / 2) bytes, and the distance reads no byte of the next slot's
- * (which an insert may be writing).
+ * ceil(dim / 2) bytes, a short last group's first (disco_vdist_u4_byte), so
+ * the distance reads no byte of the next slot's (which an insert may be
+ * writing).
  */
 #include "hnsw_int.h"
 
@@ -171,8 +172,8 @@ static void encode(const disco_hnsw *h, disco__hnsw_codes *c, uint32_t slot)
     for (size_t j = 0; j < c->n; j++) {
         float t = (x[j] - c->lo[j]) * c->inv[j];
         unsigned q = t <= 0.0f ? 0u : t >= 15.0f ? 15u : (unsigned)lrintf(t);
-        uint32_t lane = c->lane[j], k = lane % 32;
-        buf[16 * (lane / 32) + k % 16] |= (uint8_t)(k < 16 ? q : q << 4);
+        uint32_t lane = c->lane[j];
+        buf[disco_vdist_u4_byte(c->n, lane)] |= (uint8_t)(lane % 32 < 16 ? q : q << 4);
     }
     memcpy(c->code + (size_t)slot * c->stride, buf, c->stride);
     if (c->proj)

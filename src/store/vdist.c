@@ -30,9 +30,10 @@ float disco__vdist_l2sq_avx512(const float *a, const float *b, size_t d);
 float disco__vdist_dot_avx512(const float *a, const float *b, size_t d);
 float disco__vdist_l2sq_bounded_avx2(const float *a, const float *b, size_t d, float bound);
 float disco__vdist_l2sq_bounded_avx512(const float *a, const float *b, size_t d, float bound);
-float disco__vdist_u4_avx2(const float *qa, const float *step, const uint8_t *code, size_t groups);
-float disco__vdist_u4_avx512(const float *qa, const float *step, const uint8_t *code,
-                             size_t groups);
+float disco__vdist_u4_avx2(const float *qa, const float *step, const uint8_t *code, size_t full,
+                           size_t lead);
+float disco__vdist_u4_avx512(const float *qa, const float *step, const uint8_t *code, size_t full,
+                             size_t lead);
 #else
 #define VDIST_X86 0
 #endif
@@ -40,8 +41,8 @@ float disco__vdist_u4_avx512(const float *qa, const float *step, const uint8_t *
 typedef float (*vdist_fn)(const float *restrict a, const float *restrict b, size_t d);
 typedef float (*vdist_bounded_fn)(const float *restrict a, const float *restrict b, size_t d,
                                   float bound);
-typedef float (*vdist_u4_fn)(const float *qa, const float *step, const uint8_t *code,
-                             size_t groups);
+typedef float (*vdist_u4_fn)(const float *qa, const float *step, const uint8_t *code, size_t full,
+                             size_t lead);
 
 struct vdist_impl {
     const char *name;
@@ -78,14 +79,13 @@ float disco_vdist_u4_ref(const float *qa, const float *step, const uint8_t *code
     size_t bytes = (n + 1) / 2;
     double s = 0.0;
 
-    for (size_t g = 0; g < (n + 31) / 32; g++)
-        for (size_t k = 0; k < 32; k++) {
-            size_t at = 16 * g + k % 16;
-            uint8_t b = at < bytes ? code[at] : 0; /* past the codes: lanes with no value */
-            unsigned c = k < 16 ? b & 15u : b >> 4;
-            double t = (double)c * step[32 * g + k] + qa[32 * g + k];
-            s += t * t;
-        }
+    for (size_t lane = 0; lane < 32 * ((n + 31) / 32); lane++) {
+        size_t at = disco_vdist_u4_byte(n, lane);
+        uint8_t b = at < bytes ? code[at] : 0; /* past the codes: a lane with no value */
+        unsigned c = lane % 32 < 16 ? b & 15u : b >> 4;
+        double t = (double)c * step[lane] + qa[lane];
+        s += t * t;
+    }
     return (float)s;
 }
 
@@ -150,18 +150,27 @@ static float l2sq_bounded_portable(const float *restrict a, const float *restric
     return l2_finish4(a, b, i, d, s);
 }
 
-/* The two lanes of each code byte at once: low nibbles, then high ones. */
-static float u4_portable(const float *qa, const float *step, const uint8_t *code, size_t groups)
+/* One group: 16 bytes, two lanes each (low nibble, high nibble). */
+static void u4_group(const float *qa, const float *step, const uint8_t *code, float s[4])
+{
+    for (size_t k = 0; k < 16; k++) {
+        float lo = (float)(code[k] & 15u) * step[k] + qa[k];
+        float hi = (float)(code[k] >> 4) * step[16 + k] + qa[16 + k];
+        s[k & 1] += lo * lo;
+        s[2 + (k & 1)] += hi * hi;
+    }
+}
+
+/* `full` whole groups after `lead` bytes, then (lead > 0) the short group at byte 0. */
+static float u4_portable(const float *qa, const float *step, const uint8_t *code, size_t full,
+                         size_t lead)
 {
     float s[4] = {0.0f, 0.0f, 0.0f, 0.0f};
 
-    for (size_t g = 0; g < groups; g++, qa += 32, step += 32, code += 16)
-        for (size_t k = 0; k < 16; k++) {
-            float lo = (float)(code[k] & 15u) * step[k] + qa[k];
-            float hi = (float)(code[k] >> 4) * step[16 + k] + qa[16 + k];
-            s[k & 1] += lo * lo;
-            s[2 + (k & 1)] += hi * hi;
-        }
+    for (size_t g = 0; g < full; g++)
+        u4_group(qa + 32 * g, step + 32 * g, code + lead + 16 * g, s);
+    if (lead)
+        u4_group(qa + 32 * full, step + 32 * full, code, s);
     return (s[0] + s[1]) + (s[2] + s[3]);
 }
 
@@ -221,21 +230,20 @@ float disco_vdist_l2sq_bounded(const float *a, const float *b, size_t d, float b
 }
 
 /*
- * The kernels take whole groups (16 bytes each); a last group of fewer
- * values is copied out first, so no byte past the codes is read.
+ * The kernels read 16 bytes a group. With fewer than 32 values the one
+ * short group is all there is, so it is copied out first.
  */
 float disco_vdist_u4(const float *qa, const float *step, const uint8_t *code, size_t n)
 {
-    const struct vdist_impl *impl = impl_get();
-    size_t full = n / 32, rest = n % 32;
-    float s = full ? impl->u4(qa, step, code, full) : 0.0f;
+    size_t full = n / 32, lead = (n % 32 + 1) / 2;
 
-    if (rest) {
-        uint8_t last[16] = {0};
-        memcpy(last, code + 16 * full, (rest + 1) / 2);
-        s += impl->u4(qa + 32 * full, step + 32 * full, last, 1);
+    if (full == 0) {
+        uint8_t one[16] = {0};
+        for (size_t i = 0; i < lead; i++)
+            one[i] = code[i];
+        return impl_get()->u4(qa, step, one, 0, lead);
     }
-    return s;
+    return impl_get()->u4(qa, step, code, full, lead);
 }
 
 float disco_vdist_dot(const float *a, const float *b, size_t d)

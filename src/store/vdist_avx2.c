@@ -20,7 +20,8 @@
 float disco__vdist_l2sq_avx2(const float *a, const float *b, size_t d);
 float disco__vdist_dot_avx2(const float *a, const float *b, size_t d);
 float disco__vdist_l2sq_bounded_avx2(const float *a, const float *b, size_t d, float bound);
-float disco__vdist_u4_avx2(const float *qa, const float *step, const uint8_t *code, size_t groups);
+float disco__vdist_u4_avx2(const float *qa, const float *step, const uint8_t *code, size_t full,
+                           size_t lead);
 
 AVX2 static inline float hsum256(__m256 v)
 {
@@ -142,20 +143,30 @@ AVX2 static inline __m256 u4_lanes(__m128i bytes, const float *step, const float
     return _mm256_fmadd_ps(t, t, acc);
 }
 
+/* One group: 16 code bytes, low nibbles to lanes 0..15, high ones to 16..31. */
+AVX2 static inline void u4_group(const float *qa, const float *step, const uint8_t *code,
+                                 __m256 *s0, __m256 *s1)
+{
+    const __m128i nib = _mm_set1_epi8(15);
+    __m128i b = _mm_loadu_si128((const __m128i *)(const void *)code);
+    __m128i lo = _mm_and_si128(b, nib), hi = _mm_and_si128(_mm_srli_epi16(b, 4), nib);
+
+    *s0 = u4_lanes(lo, step, qa, *s0);
+    *s1 = u4_lanes(_mm_srli_si128(lo, 8), step + 8, qa + 8, *s1);
+    *s0 = u4_lanes(hi, step + 16, qa + 16, *s0);
+    *s1 = u4_lanes(_mm_srli_si128(hi, 8), step + 24, qa + 24, *s1);
+}
+
+/* `full` whole groups after `lead` bytes, then (lead > 0) the short group at byte 0. */
 AVX2 float disco__vdist_u4_avx2(const float *qa, const float *step, const uint8_t *code,
-                                size_t groups)
+                                size_t full, size_t lead)
 {
     __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
-    const __m128i nib = _mm_set1_epi8(15);
 
-    for (size_t g = 0; g < groups; g++, qa += 32, step += 32, code += 16) {
-        __m128i b = _mm_loadu_si128((const __m128i *)(const void *)code);
-        __m128i lo = _mm_and_si128(b, nib), hi = _mm_and_si128(_mm_srli_epi16(b, 4), nib);
-        s0 = u4_lanes(lo, step, qa, s0);
-        s1 = u4_lanes(_mm_srli_si128(lo, 8), step + 8, qa + 8, s1);
-        s0 = u4_lanes(hi, step + 16, qa + 16, s0);
-        s1 = u4_lanes(_mm_srli_si128(hi, 8), step + 24, qa + 24, s1);
-    }
+    for (size_t g = 0; g < full; g++)
+        u4_group(qa + 32 * g, step + 32 * g, code + lead + 16 * g, &s0, &s1);
+    if (lead)
+        u4_group(qa + 32 * full, step + 32 * full, code, &s0, &s1);
     return hsum256(_mm256_add_ps(s0, s1));
 }
 

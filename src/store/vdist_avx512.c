@@ -18,8 +18,8 @@
 float disco__vdist_l2sq_avx512(const float *a, const float *b, size_t d);
 float disco__vdist_dot_avx512(const float *a, const float *b, size_t d);
 float disco__vdist_l2sq_bounded_avx512(const float *a, const float *b, size_t d, float bound);
-float disco__vdist_u4_avx512(const float *qa, const float *step, const uint8_t *code,
-                             size_t groups);
+float disco__vdist_u4_avx512(const float *qa, const float *step, const uint8_t *code, size_t full,
+                             size_t lead);
 
 /* Four 16-lane sums of squared differences. */
 typedef struct l2acc {
@@ -116,23 +116,31 @@ AVX512 float disco__vdist_dot_avx512(const float *restrict a, const float *restr
     return _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(s0, s1), _mm512_add_ps(s2, s3)));
 }
 
-/* Each group: 16 code bytes widen to two 16-lane float vectors. */
+/* One group: its 16 code bytes widen to two 16-lane float vectors. */
+AVX512 static inline void u4_group(const float *qa, const float *step, const uint8_t *code,
+                                   __m512 *s0, __m512 *s1)
+{
+    const __m128i nib = _mm_set1_epi8(15);
+    __m128i b = _mm_loadu_si128((const __m128i *)(const void *)code);
+    __m512 c0 = _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_and_si128(b, nib)));
+    __m512 c1 = _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_and_si128(_mm_srli_epi16(b, 4), nib)));
+    __m512 t0 = _mm512_fmadd_ps(c0, _mm512_loadu_ps(step), _mm512_loadu_ps(qa));
+    __m512 t1 = _mm512_fmadd_ps(c1, _mm512_loadu_ps(step + 16), _mm512_loadu_ps(qa + 16));
+
+    *s0 = _mm512_fmadd_ps(t0, t0, *s0);
+    *s1 = _mm512_fmadd_ps(t1, t1, *s1);
+}
+
+/* `full` whole groups after `lead` bytes, then (lead > 0) the short group at byte 0. */
 AVX512 float disco__vdist_u4_avx512(const float *qa, const float *step, const uint8_t *code,
-                                    size_t groups)
+                                    size_t full, size_t lead)
 {
     __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps();
-    const __m128i nib = _mm_set1_epi8(15);
 
-    for (size_t g = 0; g < groups; g++, qa += 32, step += 32, code += 16) {
-        __m128i b = _mm_loadu_si128((const __m128i *)(const void *)code);
-        __m512 c0 = _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_and_si128(b, nib)));
-        __m512 c1 =
-            _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_and_si128(_mm_srli_epi16(b, 4), nib)));
-        __m512 t0 = _mm512_fmadd_ps(c0, _mm512_loadu_ps(step), _mm512_loadu_ps(qa));
-        __m512 t1 = _mm512_fmadd_ps(c1, _mm512_loadu_ps(step + 16), _mm512_loadu_ps(qa + 16));
-        s0 = _mm512_fmadd_ps(t0, t0, s0);
-        s1 = _mm512_fmadd_ps(t1, t1, s1);
-    }
+    for (size_t g = 0; g < full; g++)
+        u4_group(qa + 32 * g, step + 32 * g, code + lead + 16 * g, &s0, &s1);
+    if (lead)
+        u4_group(qa + 32 * full, step + 32 * full, code, &s0, &s1);
     return _mm512_reduce_add_ps(_mm512_add_ps(s0, s1));
 }
 

@@ -37,10 +37,10 @@ static disco_hnsw *build(const float *x, size_t n, size_t d, disco_vmetric m, si
 /* The 4-bit code of component j of `slot`, read by its lane. */
 static unsigned nibble(const disco__hnsw_codes *c, uint32_t slot, size_t j)
 {
-    uint32_t lane = c->lane[j], k = lane % 32;
-    uint8_t b = c->code[(size_t)slot * c->stride + 16 * (lane / 32) + k % 16];
+    uint32_t lane = c->lane[j];
+    uint8_t b = c->code[(size_t)slot * c->stride + disco_vdist_u4_byte(c->n, lane)];
 
-    return k < 16 ? b & 15u : (unsigned)b >> 4;
+    return lane % 32 < 16 ? b & 15u : (unsigned)b >> 4;
 }
 
 /* The smallest value of component j over the live stored vectors. */
@@ -257,7 +257,7 @@ static void check_lane_bytes(const disco__hnsw_codes *c, size_t d)
         assert_true(lane < 32 * c->groups);
         assert_int_equal(seen[lane], 0);
         seen[lane] = 1;
-        assert_true(16 * (lane / 32) + lane % 16 < c->stride);
+        assert_true(disco_vdist_u4_byte(c->n, lane) < c->stride);
     }
 }
 

@@ -200,10 +200,10 @@ static void test_directions(void **state)
 /* The 4-bit code of projection k of `slot`, read by its lane. */
 static unsigned nibble(const disco__hnsw_codes *c, uint32_t slot, size_t k)
 {
-    uint32_t lane = c->lane[k], b = lane % 32;
-    uint8_t byte = c->code[(size_t)slot * c->stride + 16 * (lane / 32) + b % 16];
+    uint32_t lane = c->lane[k];
+    uint8_t byte = c->code[(size_t)slot * c->stride + disco_vdist_u4_byte(c->n, lane)];
 
-    return b < 16 ? byte & 15u : (unsigned)byte >> 4;
+    return lane % 32 < 16 ? byte & 15u : (unsigned)byte >> 4;
 }
 
 /* rx[slot] is the norm of its rest; its codes decode its projections within half a step. */

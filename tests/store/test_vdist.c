@@ -249,7 +249,7 @@ static void check_u4(size_t n)
     for (size_t i = 0; i < bytes; i++)
         code[i] = (uint8_t)((i * 37u + n) & 0xFFu);
     for (size_t i = 0; i < lanes; i++) {
-        size_t at = 16 * (i / 32) + i % 16;
+        size_t at = disco_vdist_u4_byte(n, i);
         uint8_t b = at < bytes ? code[at] : 0;
         double c = (i % 32) < 16 ? (b & 15u) : (b >> 4), t = c * step[i] + qa[i];
         scale += t * t;
