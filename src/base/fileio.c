@@ -8,6 +8,7 @@
 #include <limits.h>
 #include <string.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 int disco_fsync_parent(const char *path)
@@ -29,4 +30,29 @@ int disco_fsync_parent(const char *path)
     if (fd >= 0)
         close(fd);
     return e;
+}
+
+int disco_mkdirs(const char *path)
+{
+    char buf[PATH_MAX];
+    struct stat sb;
+
+    if (!path || !*path)
+        return ENOENT;
+    if ((size_t)snprintf(buf, sizeof buf, "%s", path) >= sizeof buf)
+        return ENAMETOOLONG;
+    for (char *p = buf + 1;; p++) {
+        if (*p != '/' && *p != '\0')
+            continue;
+        char saved = *p;
+        *p = '\0';
+        if (mkdir(buf, 0755) != 0 && errno != EEXIST)
+            return errno;
+        *p = saved;
+        if (saved == '\0')
+            break;
+    }
+    if (stat(buf, &sb) != 0)
+        return errno;
+    return S_ISDIR(sb.st_mode) ? 0 : ENOTDIR;
 }

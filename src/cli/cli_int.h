@@ -38,6 +38,11 @@ typedef struct cli_serve_info {
 
 /* Writes serve.json for this process (temp + fsync + rename). IO errors name the file. */
 int cli_serve_info_write(const char *data_dir, const char *url, disco_status *st);
+/*
+ * Takes <data>/serve.lock (creating the folder) for the life of this
+ * process into *fd: BUSY, naming the running server, when another holds it.
+ */
+int cli_serve_lock(const char *data_dir, int *fd, disco_status *st);
 /* Removes serve.json if it is this process's own. */
 void cli_serve_info_remove(const char *data_dir);
 /* The live server of `data_dir`: NOTFOUND when none or its pid is gone; CORRUPT when unreadable. */

@@ -20,6 +20,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static disco_http *g_server; /* for the signal handler */
 
@@ -217,7 +218,7 @@ int cli_serve(const disco_config *cfg, int argc, char **argv)
     struct sigaction sa;
     disco_http *srv;
     size_t tokens = 0;
-    int rc;
+    int rc, lock = -1;
 
     hc.rate = 50;
     hc.burst = 100;
@@ -226,10 +227,16 @@ int cli_serve(const disco_config *cfg, int argc, char **argv)
         return CLI_USAGE;
     if (decide_auth(cfg, &hc, &auth, &tokens) != 0)
         return CLI_FAIL;
+    if (cli_serve_lock(cfg->data_dir, &lock, &st) != DISCO_OK) { /* before any store opens */
+        fprintf(stderr, "disco: error: %s\n", disco_status_message(&st));
+        disco_access_auth_free(auth);
+        return CLI_FAIL;
+    }
     rc = disco_http_start(cfg, &hc, &srv, &st);
     if (rc != DISCO_OK) {
         fprintf(stderr, "disco: error: %s\n", disco_status_message(&st));
         disco_access_auth_free(auth);
+        close(lock);
         return rc == DISCO_ERR_INVAL ? CLI_USAGE : CLI_FAIL;
     }
     g_server = srv;
@@ -247,6 +254,7 @@ int cli_serve(const disco_config *cfg, int argc, char **argv)
     fflush(stdout);
     disco_http_stop(srv);
     cli_serve_info_remove(cfg->data_dir);
+    close(lock); /* after serve.json is gone: the next server may start */
     g_server = NULL;
     disco_access_auth_free(auth);
     return CLI_OK;

@@ -13,6 +13,12 @@
  * The file is written to a temporary name, fsynced and renamed, so a
  * reader sees the old file, the new one, or none. A file left by a server
  * that died (its pid is gone) is ignored.
+ *
+ *   <data>/serve.lock  flock()ed by a running `disco serve` for its whole
+ *                      life, so a second server on the same folder is
+ *                      refused (naming the first) before it opens a store
+ *                      or touches serve.json; the kernel drops the lock
+ *                      when a server dies.
  */
 #include "cli_int.h"
 
@@ -22,6 +28,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +36,7 @@
 #include <unistd.h>
 
 #define SERVE_JSON "serve.json"
+#define SERVE_LOCK "serve.lock"
 #define PATH_MAX_ (DISCO_CONFIG_STR_MAX + 32)
 
 static int info_path(const char *data_dir, char *buf, size_t size)
@@ -156,4 +164,45 @@ void cli_busy_hint(const char *data_dir, const disco_op *op, disco_status *st)
              ": held by `disco serve` (pid %ld, %s): send this request to its API "
              "(POST /api/%s) or stop the server",
              info.pid, info.url, api);
+}
+
+/* BUSY for a second server on data_dir, naming the first when serve.json does. */
+static int already_served(const char *data_dir, disco_status *st)
+{
+    cli_serve_info info;
+    disco_status quiet = {0};
+
+    if (cli_serve_info_read(data_dir, &info, &quiet) == DISCO_OK)
+        return disco_status_set(st, DISCO_ERR_BUSY, "data_dir",
+                                "data folder %s is already served by `disco serve` (pid %ld, %s): "
+                                "stop that server, or give this one another data folder",
+                                data_dir, info.pid, info.url);
+    return disco_status_set(st, DISCO_ERR_BUSY, "data_dir",
+                            "data folder %s is already served by another `disco serve` (it holds "
+                            "%s/" SERVE_LOCK "): stop that server, or give this one another data "
+                            "folder",
+                            data_dir, data_dir);
+}
+
+int cli_serve_lock(const char *data_dir, int *fd, disco_status *st)
+{
+    char path[PATH_MAX_];
+    int e = disco_mkdirs(data_dir);
+
+    *fd = -1;
+    if (e)
+        return disco_status_errno(st, e, "data_dir", "cannot create data folder %s", data_dir);
+    if ((size_t)snprintf(path, sizeof path, "%s/" SERVE_LOCK, data_dir) >= sizeof path)
+        return disco_status_set(st, DISCO_ERR_INVAL, "data_dir", "data folder path too long");
+    *fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (*fd < 0)
+        return disco_status_errno(st, errno, "data_dir", "cannot open %s", path);
+    if (flock(*fd, LOCK_EX | LOCK_NB) == 0)
+        return DISCO_OK;
+    e = errno;
+    close(*fd);
+    *fd = -1;
+    if (e != EWOULDBLOCK)
+        return disco_status_errno(st, e, "data_dir", "cannot lock %s", path);
+    return already_served(data_dir, st);
 }

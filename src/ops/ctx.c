@@ -9,6 +9,8 @@
  */
 #include "ops_int.h"
 
+#include "disco/fileio.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -117,25 +119,14 @@ int disco_ctx_wrote_output(const disco_ctx *ctx)
 /* Creates the data folder and any missing parents (like mkdir -p). */
 static int ensure_data_dir(const disco_ctx *ctx, disco_status *st)
 {
-    char path[DISCO_CONFIG_STR_MAX];
+    int e = disco_mkdirs(ctx->cfg.data_dir);
 
-    snprintf(path, sizeof path, "%s", ctx->cfg.data_dir);
-    for (char *p = path + 1;; p++) {
-        if (*p != '/' && *p != '\0')
-            continue;
-        char saved = *p;
-        *p = '\0';
-        if (mkdir(path, 0755) != 0 && errno != EEXIST)
-            return disco_status_errno(st, errno, "data_dir", "cannot create data folder %s",
-                                      ctx->cfg.data_dir);
-        *p = saved;
-        if (saved == '\0')
-            break;
-    }
-    struct stat sb;
-    if (stat(path, &sb) == 0 && !S_ISDIR(sb.st_mode))
+    if (e == ENOTDIR)
         return disco_status_set(st, DISCO_ERR_INVAL, "data_dir",
-                                "data folder %s exists and is not a folder", path);
+                                "data folder %s exists and is not a folder", ctx->cfg.data_dir);
+    if (e)
+        return disco_status_errno(st, e, "data_dir", "cannot create data folder %s",
+                                  ctx->cfg.data_dir);
     return DISCO_OK;
 }
 

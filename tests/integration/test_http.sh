@@ -33,7 +33,14 @@ d ts list
 expect_err "ts while serving: the error names the server and the route" 1 \
     "held by \`disco serve\` (pid $SERVER, $URL): send this request to its API (POST /api/ts/list)"
 
-run timeout 20 "$DISCO" serve --host 0.0.0.0 --port 0
+# A second server on the same data folder is refused before it touches anything.
+run timeout 20 "$DISCO" serve --port 0
+expect_err "a second server on the folder is refused, naming the first" 1 \
+    "already served by \`disco serve\` (pid $SERVER, $URL): stop that server"
+INFO=$(jq -r '"\(.pid) \(.url)"' "$DISCO_DATA/serve.json" 2>/dev/null)
+expect_eq "serve.json still names the first server" "$SERVER $URL" "$INFO"
+
+DISCO_DATA="$DISCO_DATA-fresh" run timeout 20 "$DISCO" serve --host 0.0.0.0 --port 0
 expect_err "no tokens: loopback only" 1 "refusing to listen on 0.0.0.0 without API tokens"
 run timeout 20 "$DISCO" serve --port 99999
 expect_err "bad port is a usage error" 2 "--port must be an integer in 0..65535"

@@ -25,10 +25,19 @@ GONE=$(secret gone reader)
 
 PIDS=()
 trap 'kill "${PIDS[@]}" 2>/dev/null; chmod -R u+w "$T" 2>/dev/null; rm -rf "$T"' EXIT
-# serve LOG ARGS...: starts a server, sets URL from its first line.
+# stop_last: stops the server started last and waits for it (one server
+# serves a data folder at a time).
+stop_last() {
+    if ((${#PIDS[@]})); then
+        kill "${PIDS[-1]}" 2>/dev/null
+        wait "${PIDS[-1]}" 2>/dev/null
+    fi
+}
+# serve LOG ARGS...: stops the last server, starts one, sets URL from its first line.
 serve() {
     local log=$1
     shift
+    stop_last
     "$DISCO" serve --port 0 --threads 4 --monitor-interval 0 "$@" >"$log" 2>&1 &
     PIDS+=($!)
     URL=""
@@ -260,6 +269,7 @@ fi
 
 # ---- no tokens: auth off, loopback only ------------------------------------------------
 for t in ada wendy walt rita; do "$DISCO" token revoke "$t" >/dev/null; done
+stop_last
 run timeout 20 "$DISCO" serve --host 0.0.0.0 --port 0
 expect_err "no live tokens: other addresses refused" 1 "disco token create --name me --role admin"
 serve "$T/off.log"
