@@ -132,23 +132,12 @@ typedef struct fixture {
     char pub[DISCO_ID_LEN + 1];    /* alice's, public, child of priv */
 } fixture;
 
-static int call(fixture *f, const char *name, const char *params, json_t **out, disco_status *st)
-{
-    return tu_op_call(f->ctx, name, params, out, st);
-}
-
-static void as(fixture *f, const char *principal, disco_role role)
-{
-    disco_ctx_set_principal(f->ctx, principal);
-    disco_ctx_set_role(f->ctx, role);
-}
-
 static void create(fixture *f, const char *params, char *id)
 {
     disco_status st;
     json_t *r;
 
-    if (call(f, "resource.create", params, &r, &st) != DISCO_OK)
+    if (tu_op_call(f->ctx, "resource.create", params, &r, &st) != DISCO_OK)
         fail_msg("create %s: %s", params, st.msg);
     snprintf(id, DISCO_ID_LEN + 1, "%s", json_string_value(json_object_get(r, "resource_id")));
     json_decref(r);
@@ -190,7 +179,7 @@ static int by_id(fixture *f, const char *op, const char *id, disco_status *st)
     char params[128];
 
     snprintf(params, sizeof params, "{\"id\":\"%s\"}", id);
-    return call(f, op, params, NULL, st);
+    return tu_op_call(f->ctx, op, params, NULL, st);
 }
 
 /* The message an unknown id gets, with the id replaced by `id`. */
@@ -213,7 +202,7 @@ static void test_hidden_is_not_found(void **state)
     const char *ops[] = {"resource.get", "resource.history", "resource.lineage", "resource.delete"};
     disco_status st;
 
-    as(f, "mallory", DISCO_ROLE_WRITER);
+    tu_as(f->ctx, "mallory", DISCO_ROLE_WRITER);
     for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) {
         assert_int_equal(by_id(f, ops[i], f->priv, &st), DISCO_ERR_NOTFOUND);
         assert_string_equal(st.field, "id");
@@ -222,18 +211,18 @@ static void test_hidden_is_not_found(void **state)
     /* A parent one cannot see does not exist either. */
     char params[128];
     snprintf(params, sizeof params, "{\"type\":\"x\",\"parents\":\"%s\"}", f->priv);
-    assert_int_equal(call(f, "resource.create", params, NULL, &st), DISCO_ERR_NOTFOUND);
+    assert_int_equal(tu_op_call(f->ctx, "resource.create", params, NULL, &st), DISCO_ERR_NOTFOUND);
     assert_string_equal(st.field, "parents");
     char hidden[DISCO_STATUS_MSG_MAX];
     snprintf(hidden, sizeof hidden, "%s", st.msg);
     snprintf(params, sizeof params, "{\"type\":\"x\",\"parents\":\"%s\"}", UNKNOWN_ID);
-    assert_int_equal(call(f, "resource.create", params, NULL, &st), DISCO_ERR_NOTFOUND);
+    assert_int_equal(tu_op_call(f->ctx, "resource.create", params, NULL, &st), DISCO_ERR_NOTFOUND);
     assert_non_null(strstr(st.msg, UNKNOWN_ID));
     assert_int_equal(strlen(st.msg), strlen(hidden));
 
     /* Public and shared ones are readable. */
     assert_int_equal(by_id(f, "resource.get", f->pub, &st), DISCO_OK);
-    as(f, "bob", DISCO_ROLE_READER);
+    tu_as(f->ctx, "bob", DISCO_ROLE_READER);
     assert_int_equal(by_id(f, "resource.get", f->shared, &st), DISCO_OK);
     assert_int_equal(by_id(f, "resource.history", f->shared, &st), DISCO_OK);
     assert_int_equal(by_id(f, "resource.get", f->priv, &st), DISCO_ERR_NOTFOUND);
@@ -247,36 +236,37 @@ static void test_readable_but_not_writable_is_perm(void **state)
     json_t *r;
 
     /* bob may read `shared` but not change it, whatever his role. */
-    as(f, "bob", DISCO_ROLE_WRITER);
+    tu_as(f->ctx, "bob", DISCO_ROLE_WRITER);
     snprintf(params, sizeof params, "{\"id\":\"%s\",\"tags\":\"k=v\"}", f->shared);
-    assert_int_equal(call(f, "resource.update", params, NULL, &st), DISCO_ERR_PERM);
+    assert_int_equal(tu_op_call(f->ctx, "resource.update", params, NULL, &st), DISCO_ERR_PERM);
     assert_non_null(strstr(st.msg, "bob"));
     assert_int_equal(by_id(f, "resource.delete", f->shared, &st), DISCO_ERR_PERM);
 
     /* carol is a writer of it: she may change it, not who may see it. */
-    as(f, "carol", DISCO_ROLE_WRITER);
-    assert_int_equal(call(f, "resource.update", params, &r, &st), DISCO_OK);
+    tu_as(f->ctx, "carol", DISCO_ROLE_WRITER);
+    assert_int_equal(tu_op_call(f->ctx, "resource.update", params, &r, &st), DISCO_OK);
     assert_int_equal(json_integer_value(json_object_get(r, "version")), 2);
     json_decref(r);
     snprintf(params, sizeof params, "{\"id\":\"%s\",\"public\":true}", f->shared);
-    assert_int_equal(call(f, "resource.update", params, NULL, &st), DISCO_ERR_PERM);
+    assert_int_equal(tu_op_call(f->ctx, "resource.update", params, NULL, &st), DISCO_ERR_PERM);
     /* ... and only with a writer token: a reader token changes nothing. */
-    as(f, "carol", DISCO_ROLE_READER);
+    tu_as(f->ctx, "carol", DISCO_ROLE_READER);
     snprintf(params, sizeof params, "{\"id\":\"%s\",\"tags\":\"k=w\"}", f->shared);
-    assert_int_equal(call(f, "resource.update", params, NULL, &st), DISCO_ERR_PERM);
-    assert_int_equal(call(f, "resource.create", "{\"type\":\"x\"}", NULL, &st), DISCO_ERR_PERM);
+    assert_int_equal(tu_op_call(f->ctx, "resource.update", params, NULL, &st), DISCO_ERR_PERM);
+    assert_int_equal(tu_op_call(f->ctx, "resource.create", "{\"type\":\"x\"}", NULL, &st),
+                     DISCO_ERR_PERM);
 
     /* The owner with a writer token may share; an admin may do anything. */
-    as(f, "alice", DISCO_ROLE_WRITER);
+    tu_as(f->ctx, "alice", DISCO_ROLE_WRITER);
     snprintf(params, sizeof params, "{\"id\":\"%s\",\"public\":true}", f->shared);
-    assert_int_equal(call(f, "resource.update", params, NULL, &st), DISCO_OK);
-    as(f, "root", DISCO_ROLE_ADMIN);
+    assert_int_equal(tu_op_call(f->ctx, "resource.update", params, NULL, &st), DISCO_OK);
+    tu_as(f->ctx, "root", DISCO_ROLE_ADMIN);
     assert_int_equal(by_id(f, "resource.get", f->priv, &st), DISCO_OK);
     assert_int_equal(by_id(f, "resource.delete", f->priv, &st), DISCO_OK);
     /* A deleted resource's history stays readable to those who could read it. */
-    as(f, "alice", DISCO_ROLE_READER);
+    tu_as(f->ctx, "alice", DISCO_ROLE_READER);
     assert_int_equal(by_id(f, "resource.history", f->priv, &st), DISCO_OK);
-    as(f, "mallory", DISCO_ROLE_READER);
+    tu_as(f->ctx, "mallory", DISCO_ROLE_READER);
     assert_int_equal(by_id(f, "resource.history", f->priv, &st), DISCO_ERR_NOTFOUND);
     assert_same_as_unknown(f, "resource.history", f->priv, st.msg);
 }
@@ -288,36 +278,37 @@ static void test_list_and_lineage_filtered(void **state)
     disco_status st;
     json_t *r;
 
-    as(f, "mallory", DISCO_ROLE_READER);
-    assert_int_equal(call(f, "resource.list", "{}", &r, &st), DISCO_OK);
+    tu_as(f->ctx, "mallory", DISCO_ROLE_READER);
+    assert_int_equal(tu_op_call(f->ctx, "resource.list", "{}", &r, &st), DISCO_OK);
     assert_int_equal(json_integer_value(json_object_get(r, "count")), 1); /* only the public one */
     assert_string_equal(json_string_value(json_object_get(
                             json_array_get(json_object_get(r, "items"), 0), "resource_id")),
                         f->pub);
     json_decref(r);
-    assert_int_equal(call(f, "resource.list", "{\"visible_to\":\"alice\"}", NULL, &st),
+    assert_int_equal(tu_op_call(f->ctx, "resource.list", "{\"visible_to\":\"alice\"}", NULL, &st),
                      DISCO_ERR_PERM);
     assert_string_equal(st.field, "visible_to");
 
     /* The lineage of the public mix hides its private parent. */
     snprintf(params, sizeof params, "{\"id\":\"%s\"}", f->pub);
-    assert_int_equal(call(f, "resource.lineage", params, &r, &st), DISCO_OK);
+    assert_int_equal(tu_op_call(f->ctx, "resource.lineage", params, &r, &st), DISCO_OK);
     assert_int_equal(json_array_size(json_object_get(r, "nodes")), 1);
     assert_int_equal(json_array_size(json_object_get(r, "edges")), 0);
     json_decref(r);
 
     /* Local use (no role) sees everything, as the CLI always did. */
-    as(f, "alice", DISCO_ROLE_NONE);
-    assert_int_equal(call(f, "resource.lineage", params, &r, &st), DISCO_OK);
+    tu_as(f->ctx, "alice", DISCO_ROLE_NONE);
+    assert_int_equal(tu_op_call(f->ctx, "resource.lineage", params, &r, &st), DISCO_OK);
     assert_int_equal(json_array_size(json_object_get(r, "nodes")), 2);
     assert_int_equal(json_array_size(json_object_get(r, "edges")), 1);
     json_decref(r);
-    as(f, "mallory", DISCO_ROLE_NONE);
-    assert_int_equal(call(f, "resource.list", "{}", &r, &st), DISCO_OK);
+    tu_as(f->ctx, "mallory", DISCO_ROLE_NONE);
+    assert_int_equal(tu_op_call(f->ctx, "resource.list", "{}", &r, &st), DISCO_OK);
     assert_int_equal(json_integer_value(json_object_get(r, "count")), 3);
     json_decref(r);
-    as(f, "bob", DISCO_ROLE_ADMIN);
-    assert_int_equal(call(f, "resource.list", "{\"visible_to\":\"bob\"}", &r, &st), DISCO_OK);
+    tu_as(f->ctx, "bob", DISCO_ROLE_ADMIN);
+    assert_int_equal(tu_op_call(f->ctx, "resource.list", "{\"visible_to\":\"bob\"}", &r, &st),
+                     DISCO_OK);
     assert_int_equal(json_integer_value(json_object_get(r, "count")), 2);
     json_decref(r);
 }
@@ -328,17 +319,20 @@ static void test_token_ops_admin_only(void **state)
     disco_status st;
     json_t *r;
 
-    as(f, "bob", DISCO_ROLE_WRITER);
-    assert_int_equal(call(f, "token.create", "{\"name\":\"t\",\"role\":\"admin\"}", NULL, &st),
+    tu_as(f->ctx, "bob", DISCO_ROLE_WRITER);
+    assert_int_equal(
+        tu_op_call(f->ctx, "token.create", "{\"name\":\"t\",\"role\":\"admin\"}", NULL, &st),
+        DISCO_ERR_PERM);
+    assert_int_equal(tu_op_call(f->ctx, "token.list", "{}", NULL, &st), DISCO_ERR_PERM);
+    assert_int_equal(tu_op_call(f->ctx, "token.revoke", "{\"token\":\"t\"}", NULL, &st),
                      DISCO_ERR_PERM);
-    assert_int_equal(call(f, "token.list", "{}", NULL, &st), DISCO_ERR_PERM);
-    assert_int_equal(call(f, "token.revoke", "{\"token\":\"t\"}", NULL, &st), DISCO_ERR_PERM);
-    as(f, "root", DISCO_ROLE_ADMIN);
-    assert_int_equal(call(f, "token.create", "{\"name\":\"t\",\"role\":\"reader\"}", &r, &st),
-                     DISCO_OK);
+    tu_as(f->ctx, "root", DISCO_ROLE_ADMIN);
+    assert_int_equal(
+        tu_op_call(f->ctx, "token.create", "{\"name\":\"t\",\"role\":\"reader\"}", &r, &st),
+        DISCO_OK);
     assert_non_null(json_object_get(r, "secret"));
     json_decref(r);
-    assert_int_equal(call(f, "token.list", "{}", &r, &st), DISCO_OK);
+    assert_int_equal(tu_op_call(f->ctx, "token.list", "{}", &r, &st), DISCO_OK);
     assert_int_equal(json_integer_value(json_object_get(r, "count")), 1);
     json_t *item = json_array_get(json_object_get(r, "items"), 0);
     assert_null(json_object_get(item, "secret"));
@@ -357,10 +351,10 @@ static void test_authenticate_hook(void **state)
     json_t *r;
     int role = -1;
 
-    as(f, "alice", DISCO_ROLE_NONE);
-    assert_int_equal(call(f, "token.create",
-                          "{\"name\":\"studio\",\"role\":\"writer\",\"principal\":\"ada\"}", &r,
-                          &st),
+    tu_as(f->ctx, "alice", DISCO_ROLE_NONE);
+    assert_int_equal(tu_op_call(f->ctx, "token.create",
+                                "{\"name\":\"studio\",\"role\":\"writer\",\"principal\":\"ada\"}",
+                                &r, &st),
                      DISCO_OK);
     secret = json_string_value(json_object_get(r, "secret"));
     assert_int_equal(disco_access_auth_new(&f->cfg, &auth, &st), DISCO_OK);
@@ -378,7 +372,8 @@ static void test_authenticate_hook(void **state)
     assert_int_equal(
         disco_access_authenticate(auth, "Bearer x", principal, sizeof principal, &role, &st),
         DISCO_ERR_INVAL);
-    assert_int_equal(call(f, "token.revoke", "{\"token\":\"studio\"}", NULL, &st), DISCO_OK);
+    assert_int_equal(tu_op_call(f->ctx, "token.revoke", "{\"token\":\"studio\"}", NULL, &st),
+                     DISCO_OK);
     assert_int_equal(
         disco_access_authenticate(auth, secret, principal, sizeof principal, &role, &st),
         DISCO_ERR_PERM);

@@ -33,17 +33,6 @@ typedef struct fixture {
     char h2[DISCO_SHA256_HEX_LEN + 1]; /* hash of `two`, put by wendy */
 } fixture;
 
-static int call(fixture *f, const char *name, const char *params, json_t **out, disco_status *st)
-{
-    return tu_op_call(f->ctx, name, params, out, st);
-}
-
-static void as(fixture *f, const char *principal, disco_role role)
-{
-    disco_ctx_set_principal(f->ctx, principal);
-    disco_ctx_set_role(f->ctx, role);
-}
-
 /* Calls `op` with {"<key>": "<value>"<extra>}. */
 static int call1(fixture *f, const char *op, const char *key, const char *value, const char *extra,
                  json_t **out, disco_status *st)
@@ -51,7 +40,7 @@ static int call1(fixture *f, const char *op, const char *key, const char *value,
     char params[1024];
 
     snprintf(params, sizeof params, "{\"%s\":\"%s\"%s}", key, value, extra ? extra : "");
-    return call(f, op, params, out, st);
+    return tu_op_call(f->ctx, op, params, out, st);
 }
 
 /* Puts `file` as the current principal; writes the hash and returns "created". */
@@ -89,7 +78,7 @@ static int setup(void **state)
     snprintf(f->res, sizeof f->res, "%s", json_string_value(json_object_get(r, "resource_id")));
     snprintf(f->h1, sizeof f->h1, "%s", json_string_value(json_object_get(r, "object")));
     json_decref(r);
-    as(f, "wendy", DISCO_ROLE_WRITER);
+    tu_as(f->ctx, "wendy", DISCO_ROLE_WRITER);
     assert_true(put(f, f->two, f->h2));
     *state = f;
     return 0;
@@ -110,7 +99,7 @@ static int teardown(void **state)
 
 static int stat_as(fixture *f, const char *who, disco_role role, const char *hash, disco_status *st)
 {
-    as(f, who, role);
+    tu_as(f->ctx, who, role);
     return call1(f, "object.stat", "hash", hash, NULL, NULL, st);
 }
 
@@ -157,12 +146,12 @@ static void test_through_resources(void **state)
     /* The owner, though only a reader now; any role can read a public one. */
     assert_int_equal(stat_as(f, "alice", DISCO_ROLE_READER, f->h1, &st), DISCO_OK);
     assert_int_equal(stat_as(f, "rita", DISCO_ROLE_READER, f->h1, &st), DISCO_ERR_NOTFOUND);
-    as(f, "alice", DISCO_ROLE_NONE);
+    tu_as(f->ctx, "alice", DISCO_ROLE_NONE);
     assert_int_equal(
         call1(f, "resource.update", "id", f->res, ",\"readers\":[\"rita\"]", NULL, &st), DISCO_OK);
     assert_int_equal(stat_as(f, "rita", DISCO_ROLE_READER, f->h1, &st), DISCO_OK);
     assert_int_equal(stat_as(f, "bob", DISCO_ROLE_READER, f->h1, &st), DISCO_ERR_NOTFOUND);
-    as(f, "alice", DISCO_ROLE_NONE);
+    tu_as(f->ctx, "alice", DISCO_ROLE_NONE);
     assert_int_equal(call1(f, "resource.update", "id", f->res, ",\"public\":true", NULL, &st),
                      DISCO_OK);
     assert_int_equal(stat_as(f, "bob", DISCO_ROLE_READER, f->h1, &st), DISCO_OK);
@@ -170,7 +159,7 @@ static void test_through_resources(void **state)
     assert_int_equal(call1(f, "object.get", "hash", f->h1, extra, NULL, &st), DISCO_OK);
 
     /* A later version without the payload, then deletion: the history still names it. */
-    as(f, "alice", DISCO_ROLE_NONE);
+    tu_as(f->ctx, "alice", DISCO_ROLE_NONE);
     assert_int_equal(call1(f, "resource.update", "id", f->res,
                            ",\"public\":false,\"remove_file\":true", NULL, &st),
                      DISCO_OK);
@@ -204,16 +193,16 @@ static void test_put_does_not_reveal(void **state)
     char h[DISCO_SHA256_HEX_LEN + 1];
 
     /* walt stores alice's private bytes: new to him, and now his to read. */
-    as(f, "walt", DISCO_ROLE_WRITER);
+    tu_as(f->ctx, "walt", DISCO_ROLE_WRITER);
     assert_true(put(f, f->one, h));
     assert_string_equal(h, f->h1);
     assert_int_equal(stat_as(f, "walt", DISCO_ROLE_WRITER, f->h1, &st), DISCO_OK);
     /* Once he may read it, a second put says what is true. */
     assert_false(put(f, f->one, h));
-    as(f, "ada", DISCO_ROLE_ADMIN);
+    tu_as(f->ctx, "ada", DISCO_ROLE_ADMIN);
     assert_false(put(f, f->one, h));
     /* Local use records nothing. */
-    as(f, "alice", DISCO_ROLE_NONE);
+    tu_as(f->ctx, "alice", DISCO_ROLE_NONE);
     assert_false(put(f, f->two, h));
     assert_int_equal(disco_ctx_catalog(f->ctx, &cat, &st), DISCO_OK);
     assert_int_equal(disco_catalog_upload_get(cat, f->h2, "alice", &up, &st), DISCO_ERR_NOTFOUND);
@@ -228,26 +217,27 @@ static void test_verify(void **state)
     disco_status st;
     json_t *r = NULL;
 
-    as(f, "rita", DISCO_ROLE_READER);
+    tu_as(f->ctx, "rita", DISCO_ROLE_READER);
     snprintf(params, sizeof params, "{\"hashes\":[\"%s\"]}", f->h1);
-    assert_int_equal(call(f, "object.verify", params, NULL, &st), DISCO_ERR_CORRUPT);
+    assert_int_equal(tu_op_call(f->ctx, "object.verify", params, NULL, &st), DISCO_ERR_CORRUPT);
     snprintf(hidden, sizeof hidden, "%s", st.msg);
-    assert_int_equal(call(f, "object.verify", "{\"hashes\":[\"" UNKNOWN_HASH "\"]}", NULL, &st),
-                     DISCO_ERR_CORRUPT);
+    assert_int_equal(
+        tu_op_call(f->ctx, "object.verify", "{\"hashes\":[\"" UNKNOWN_HASH "\"]}", NULL, &st),
+        DISCO_ERR_CORRUPT);
     assert_int_equal(strlen(hidden), strlen(st.msg));
     assert_non_null(strstr(hidden, "not found in store"));
 
-    assert_int_equal(call(f, "object.verify", "{}", NULL, &st), DISCO_ERR_PERM);
+    assert_int_equal(tu_op_call(f->ctx, "object.verify", "{}", NULL, &st), DISCO_ERR_PERM);
     assert_string_equal(st.field, "hashes");
     assert_non_null(strstr(st.msg, "admin"));
 
-    as(f, "wendy", DISCO_ROLE_WRITER);
+    tu_as(f->ctx, "wendy", DISCO_ROLE_WRITER);
     snprintf(params, sizeof params, "{\"hashes\":[\"%s\"]}", f->h2);
-    assert_int_equal(call(f, "object.verify", params, &r, &st), DISCO_OK);
+    assert_int_equal(tu_op_call(f->ctx, "object.verify", params, &r, &st), DISCO_OK);
     assert_int_equal(json_integer_value(json_object_get(r, "ok")), 1);
     json_decref(r);
-    as(f, "ada", DISCO_ROLE_ADMIN);
-    assert_int_equal(call(f, "object.verify", "{}", &r, &st), DISCO_OK);
+    tu_as(f->ctx, "ada", DISCO_ROLE_ADMIN);
+    assert_int_equal(tu_op_call(f->ctx, "object.verify", "{}", &r, &st), DISCO_OK);
     assert_int_equal(json_integer_value(json_object_get(r, "checked")), 2);
     json_decref(r);
 }
@@ -267,11 +257,12 @@ static void test_gc_admin_only_and_forgets_uploads(void **state)
     assert_int_equal(disco_access_op_role(disco_ops_find("object.verify")), DISCO_ROLE_READER);
 
     nanosleep(&pause, NULL);
-    as(f, "alice", DISCO_ROLE_NONE);
-    assert_int_equal(call(f, "object.gc", "{\"grace\":0}", &r, &st), DISCO_OK);
+    tu_as(f->ctx, "alice", DISCO_ROLE_NONE);
+    assert_int_equal(tu_op_call(f->ctx, "object.gc", "{\"grace\":0}", &r, &st), DISCO_OK);
     assert_null(json_object_get(r, "uploads_forgotten")); /* a dry run forgets nothing */
     json_decref(r);
-    assert_int_equal(call(f, "object.gc", "{\"grace\":0,\"apply\":true}", &r, &st), DISCO_OK);
+    assert_int_equal(tu_op_call(f->ctx, "object.gc", "{\"grace\":0,\"apply\":true}", &r, &st),
+                     DISCO_OK);
     assert_int_equal(json_integer_value(json_object_get(r, "removed")), 1); /* two: unreferenced */
     assert_int_equal(json_integer_value(json_object_get(r, "uploads_forgotten")), 1);
     json_decref(r);

@@ -45,11 +45,6 @@ static int teardown(void **state)
 }
 
 /* Calls op `name` with JSON text params; returns rc, result in *out. */
-static int call(fixture *f, const char *name, const char *params, json_t **out, disco_status *st)
-{
-    return tu_op_call(f->ctx, name, params, out, st);
-}
-
 static void test_create_get_lineage(void **state)
 {
     fixture *f = *state;
@@ -57,16 +52,17 @@ static void test_create_get_lineage(void **state)
     json_t *a, *b, *g;
     char params[256];
 
-    assert_int_equal(call(f, "resource.create", "{\"type\":\"prompt\",\"tags\":\"k=v\"}", &a, &st),
-                     DISCO_OK);
+    assert_int_equal(
+        tu_op_call(f->ctx, "resource.create", "{\"type\":\"prompt\",\"tags\":\"k=v\"}", &a, &st),
+        DISCO_OK);
     assert_string_equal(
         json_string_value(json_object_get(json_object_get(a, "access_control"), "owner")), "alice");
     snprintf(params, sizeof params, "{\"type\":\"audio\",\"parents\":\"%s\"}",
              json_string_value(json_object_get(a, "resource_id")));
-    assert_int_equal(call(f, "resource.create", params, &b, &st), DISCO_OK);
+    assert_int_equal(tu_op_call(f->ctx, "resource.create", params, &b, &st), DISCO_OK);
     snprintf(params, sizeof params, "{\"id\":\"%s\"}",
              json_string_value(json_object_get(b, "resource_id")));
-    assert_int_equal(call(f, "resource.lineage", params, &g, &st), DISCO_OK);
+    assert_int_equal(tu_op_call(f->ctx, "resource.lineage", params, &g, &st), DISCO_OK);
     assert_int_equal(json_array_size(json_object_get(g, "nodes")), 2);
     assert_int_equal(json_array_size(json_object_get(g, "edges")), 1);
     json_decref(a);
@@ -82,19 +78,20 @@ static void test_streams(void **state)
     int in[2], out[2];
     char buf[16] = {0}, params[160];
 
-    assert_int_equal(call(f, "object.put", "{\"file\":\"-\"}", &r, &st), DISCO_ERR_INVAL);
+    assert_int_equal(tu_op_call(f->ctx, "object.put", "{\"file\":\"-\"}", &r, &st),
+                     DISCO_ERR_INVAL);
     assert_non_null(strstr(st.msg, "standard input"));
     assert_int_equal(pipe(in), 0);
     assert_int_equal(pipe(out), 0);
     assert_int_equal(write(in[1], "hello world", 11), 11);
     close(in[1]);
     disco_ctx_set_streams(f->ctx, in[0], out[1]);
-    assert_int_equal(call(f, "object.put", "{\"file\":\"-\"}", &r, &st), DISCO_OK);
+    assert_int_equal(tu_op_call(f->ctx, "object.put", "{\"file\":\"-\"}", &r, &st), DISCO_OK);
     assert_int_equal(json_integer_value(json_object_get(r, "size")), 11);
     assert_false(disco_ctx_wrote_output(f->ctx));
     snprintf(params, sizeof params, "{\"hash\":\"%s\",\"offset\":6,\"length\":5}",
              json_string_value(json_object_get(r, "hash")));
-    assert_int_equal(call(f, "object.get", params, &g, &st), DISCO_OK);
+    assert_int_equal(tu_op_call(f->ctx, "object.get", params, &g, &st), DISCO_OK);
     assert_true(disco_ctx_wrote_output(f->ctx));
     assert_int_equal(read(out[0], buf, sizeof buf - 1), 5);
     assert_string_equal(buf, "world");
@@ -111,17 +108,18 @@ static void test_errors_name_fields(void **state)
     disco_status st;
     json_t *r;
 
-    assert_int_equal(call(f, "resource.get", "{\"id\":\"01ARZ3NDEKTSV4RRFFQ69G5FAV\"}", &r, &st),
-                     DISCO_ERR_NOTFOUND);
-    assert_non_null(strstr(st.msg, "01ARZ3NDEKTSV4RRFFQ69G5FAV"));
     assert_int_equal(
-        call(f, "resource.create", "{\"type\":\"audio\",\"file\":\"/no/such.wav\"}", &r, &st),
+        tu_op_call(f->ctx, "resource.get", "{\"id\":\"01ARZ3NDEKTSV4RRFFQ69G5FAV\"}", &r, &st),
         DISCO_ERR_NOTFOUND);
+    assert_non_null(strstr(st.msg, "01ARZ3NDEKTSV4RRFFQ69G5FAV"));
+    assert_int_equal(tu_op_call(f->ctx, "resource.create",
+                                "{\"type\":\"audio\",\"file\":\"/no/such.wav\"}", &r, &st),
+                     DISCO_ERR_NOTFOUND);
     assert_non_null(strstr(st.msg, "/no/such.wav"));
-    assert_int_equal(call(f, "resource.update",
-                          "{\"id\":\"01ARZ3NDEKTSV4RRFFQ69G5FAV\",\"remove_file\":true,"
-                          "\"file\":\"x\"}",
-                          &r, &st),
+    assert_int_equal(tu_op_call(f->ctx, "resource.update",
+                                "{\"id\":\"01ARZ3NDEKTSV4RRFFQ69G5FAV\",\"remove_file\":true,"
+                                "\"file\":\"x\"}",
+                                &r, &st),
                      DISCO_ERR_INVAL);
     assert_string_equal(st.field, "remove_file");
 }
@@ -132,10 +130,10 @@ static void test_version_and_describe(void **state)
     disco_status st;
     json_t *r;
 
-    assert_int_equal(call(f, "version", "{}", &r, &st), DISCO_OK);
+    assert_int_equal(tu_op_call(f->ctx, "version", "{}", &r, &st), DISCO_OK);
     assert_non_null(json_string_value(json_object_get(r, "version")));
     json_decref(r);
-    assert_int_equal(call(f, "ops.describe", "{}", &r, &st), DISCO_OK);
+    assert_int_equal(tu_op_call(f->ctx, "ops.describe", "{}", &r, &st), DISCO_OK);
     assert_true(json_array_size(json_object_get(r, "ops")) >= 10);
     json_decref(r);
 }

@@ -120,6 +120,12 @@ int tu_op_call(disco_ctx *ctx, const char *name, const char *params, json_t **ou
     return rc;
 }
 
+void tu_as(disco_ctx *ctx, const char *principal, disco_role role)
+{
+    disco_ctx_set_principal(ctx, principal);
+    disco_ctx_set_role(ctx, role);
+}
+
 uint64_t tu_xorshift(uint64_t *state)
 {
     *state ^= *state << 13;

@@ -32,6 +32,9 @@ char *tu_read_file(const char *path, size_t *len);
 int tu_op_call(disco_ctx *ctx, const char *name, const char *params, json_t **out,
                disco_status *st);
 
+/* Makes later op calls on ctx act as `principal` with `role`. */
+void tu_as(disco_ctx *ctx, const char *principal, disco_role role);
+
 /* xorshift64: the next value of *state (which must not be 0). */
 uint64_t tu_xorshift(uint64_t *state);
 
