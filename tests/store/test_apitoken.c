@@ -11,6 +11,7 @@
 
 #include "disco/apitoken.h"
 #include "disco/hash.h"
+#include "support/catalog_fixture.h"
 #include "support/testutil.h"
 
 #include <sqlite3.h>
@@ -18,37 +19,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct fixture {
-    char *dir;
-    char *path;
-    disco_catalog *c;
-} fixture;
+typedef tu_catalog_fixture fixture;
 
 typedef char secret_t[DISCO_APITOKEN_SECRET_LEN + 1];
 
 static int setup(void **state)
 {
-    fixture *f = calloc(1, sizeof *f);
-    disco_status st = {0};
-
-    assert_non_null(f);
-    f->dir = tu_tmpdir("apitoken");
-    f->path = tu_path(f->dir, "catalog.db");
-    assert_int_equal(disco_catalog_open(f->path, &f->c, &st), DISCO_OK);
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    fixture *f = *state;
-
-    disco_catalog_close(f->c);
-    tu_rmrf(f->dir);
-    free(f->path);
-    free(f->dir);
-    free(f);
-    return 0;
+    return tu_catalog_setup(state, "apitoken", "catalog.db");
 }
 
 static void make(fixture *f, const char *name, disco_role role, const char *principal, char *secret,
@@ -383,7 +360,7 @@ static void test_migrates_v1_catalog(void **state)
 
 int main(void)
 {
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, tu_catalog_teardown)
     const struct CMUnitTest tests[] = {
         T(test_create_verify),
         T(test_verify_rejects),

@@ -5,6 +5,7 @@
  */
 #include "disco/catalog.h"
 #include "disco/json.h"
+#include "support/catalog_fixture.h"
 #include "support/testutil.h"
 
 #include <setjmp.h>
@@ -24,38 +25,13 @@
 #define HASH_C "cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc"
 #define UNKNOWN_ID "01ARZ3NDEKTSV4RRFFQ69G5FAV"
 
-typedef struct fixture {
-    char *dir;
-    char *path;
-    disco_catalog *c;
-} fixture;
+typedef tu_catalog_fixture fixture;
 
 typedef char id_t_[DISCO_ID_LEN + 1];
 
 static int setup(void **state)
 {
-    fixture *f = calloc(1, sizeof *f);
-    disco_status st = {0};
-
-    assert_non_null(f);
-    f->dir = tu_tmpdir("catalog");
-    assert_non_null(f->dir);
-    f->path = tu_path(f->dir, "sub/dir/catalog.db");
-    assert_int_equal(disco_catalog_open(f->path, &f->c, &st), DISCO_OK);
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    fixture *f = *state;
-
-    disco_catalog_close(f->c);
-    tu_rmrf(f->dir);
-    free(f->path);
-    free(f->dir);
-    free(f);
-    return 0;
+    return tu_catalog_setup(state, "catalog", "sub/dir/catalog.db");
 }
 
 /* Parses JSON text in tests; NULL text gives NULL. */
@@ -1224,7 +1200,7 @@ static void test_newer_schema(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, tu_catalog_teardown)
         T(test_create_get),
         T(test_to_json),
         T(test_update_versions),

@@ -7,6 +7,7 @@
  */
 #include "disco/catalog.h"
 #include "disco/timeutil.h"
+#include "support/catalog_fixture.h"
 #include "support/testutil.h"
 
 #include <setjmp.h>
@@ -25,35 +26,11 @@
 #define HASH_B "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
 #define HASH_C "cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc"
 
-typedef struct fixture {
-    char *dir;
-    char *path;
-    disco_catalog *c;
-} fixture;
+typedef tu_catalog_fixture fixture;
 
 static int setup(void **state)
 {
-    fixture *f = calloc(1, sizeof *f);
-    disco_status st = {0};
-
-    assert_non_null(f);
-    f->dir = tu_tmpdir("catobj");
-    f->path = tu_path(f->dir, "catalog.db");
-    assert_int_equal(disco_catalog_open(f->path, &f->c, &st), DISCO_OK);
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    fixture *f = *state;
-
-    disco_catalog_close(f->c);
-    tu_rmrf(f->dir);
-    free(f->path);
-    free(f->dir);
-    free(f);
-    return 0;
+    return tu_catalog_setup(state, "catobj", "catalog.db");
 }
 
 /* Creates a resource owned by `owner` with payload `object` (or none); writes its id. */
@@ -339,7 +316,7 @@ static void test_migrates_version_2(void **state)
 
 int main(void)
 {
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, tu_catalog_teardown)
     const struct CMUnitTest tests[] = {
         T(test_referrers_of_any_version),
         T(test_referrers_deleted_and_removed_payload),
