@@ -6,7 +6,8 @@ set -u
 
 DISCO=${DISCO_BIN:-$PWD/build/asan/disco}
 T=$(mktemp -d "${TMPDIR:-/tmp}/disco-it-XXXXXX")
-trap 'chmod -R u+w "$T" 2>/dev/null; rm -rf "$T"' EXIT
+PIDS=() # servers started by serve
+trap 'kill "${PIDS[@]}" 2>/dev/null; chmod -R u+w "$T" 2>/dev/null; rm -rf "$T"' EXIT
 export DISCO_DATA="$T/data"
 unset DISCO_CONFIG DISCO_POSTGRES_URI
 OUT=""
@@ -61,4 +62,42 @@ expect_eq() {
 # jqo FILTER: applies a jq filter to the last stdout.
 jqo() {
     jq -r "$1" <<<"$OUT"
+}
+
+# http ARGS...: curl, the body in $OUT and the status in $CODE.
+http() {
+    OUT=$(curl -s -w '\n%{http_code}' "$@")
+    CODE=${OUT##*$'\n'}
+    OUT=${OUT%$'\n'*}
+    ERR=""
+}
+
+# c ARGS...: http (a script may redefine c, e.g. to add a token).
+c() {
+    http "$@"
+}
+
+# stop_last: stops the server started last and waits for it (one server
+# serves a data folder at a time).
+stop_last() {
+    if ((${#PIDS[@]})); then
+        kill "${PIDS[-1]}" 2>/dev/null
+        wait "${PIDS[-1]}" 2>/dev/null
+    fi
+}
+
+# serve LOG ARGS...: stops the last server, starts `disco serve` with ARGS in
+# the background, and sets URL from its log.
+serve() {
+    local log=$1
+    shift
+    stop_last
+    "$DISCO" serve --port 0 --threads 4 --monitor-interval 0 "$@" >"$log" 2>&1 &
+    PIDS+=($!)
+    URL=""
+    for _ in $(seq 100); do
+        URL=$(grep -o 'http://[0-9.]*:[0-9]*' "$log" | head -n1)
+        [[ -n "$URL" ]] && break
+        sleep 0.1
+    done
 }

@@ -45,13 +45,6 @@ expect_err "no tokens: loopback only" 1 "refusing to listen on 0.0.0.0 without A
 run timeout 20 "$DISCO" serve --port 99999
 expect_err "bad port is a usage error" 2 "--port must be an integer in 0..65535"
 
-# c ARGS...: curl, the body in $OUT and the status in $CODE.
-c() {
-    OUT=$(curl -s -w '\n%{http_code}' "$@")
-    CODE=${OUT##*$'\n'}
-    OUT=${OUT%$'\n'*}
-    ERR=""
-}
 
 c "$URL/healthz"
 expect_out "healthz" 200 '"status":"ok"'

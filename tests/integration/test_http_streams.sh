@@ -17,29 +17,7 @@ if ! command -v curl >/dev/null 2>&1; then
 fi
 
 LIMIT=300000
-PIDS=()
-trap 'kill "${PIDS[@]}" 2>/dev/null; chmod -R u+w "$T" 2>/dev/null; rm -rf "$T"' EXIT
-# serve LOG ARGS...: starts a server, sets URL from its first line.
-serve() {
-    local log=$1
-    shift
-    "$DISCO" serve --port 0 --threads 4 --monitor-interval 0 "$@" >"$log" 2>&1 &
-    PIDS+=($!)
-    URL=""
-    for _ in $(seq 100); do
-        URL=$(grep -o 'http://127\.0\.0\.1:[0-9]*' "$log" | head -n1)
-        [[ -n "$URL" ]] && break
-        sleep 0.1
-    done
-}
 
-# c ARGS...: curl, the body in $OUT and the status in $CODE.
-c() {
-    OUT=$(curl -s -w '\n%{http_code}' "$@")
-    CODE=${OUT##*$'\n'}
-    OUT=${OUT%$'\n'*}
-    ERR=""
-}
 
 # api_written: the value of disco_tsdb_points_written_total{source="api"} (empty: none).
 api_written() {

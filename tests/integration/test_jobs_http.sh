@@ -35,13 +35,6 @@ OUT=$(cat "$LOG")
 CODE=0
 expect_out "serve says it monitors itself" 0 "self-monitoring every 1 s"
 
-c() {
-    OUT=$(curl -s -w '\n%{http_code}' "$@")
-    CODE=${OUT##*$'\n'}
-    OUT=${OUT%$'\n'*}
-    ERR=""
-}
-
 head -c 4000000 /dev/urandom >"$T/blob"
 c -T "$T/blob" "$URL/api/objects"
 H=$(jqo .hash)

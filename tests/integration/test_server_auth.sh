@@ -23,44 +23,17 @@ WALT=$(secret walt writer)
 RITA=$(secret rita reader)
 GONE=$(secret gone reader)
 
-PIDS=()
-trap 'kill "${PIDS[@]}" 2>/dev/null; chmod -R u+w "$T" 2>/dev/null; rm -rf "$T"' EXIT
-# stop_last: stops the server started last and waits for it (one server
-# serves a data folder at a time).
-stop_last() {
-    if ((${#PIDS[@]})); then
-        kill "${PIDS[-1]}" 2>/dev/null
-        wait "${PIDS[-1]}" 2>/dev/null
-    fi
-}
-# serve LOG ARGS...: stops the last server, starts one, sets URL from its first line.
-serve() {
-    local log=$1
-    shift
-    stop_last
-    "$DISCO" serve --port 0 --threads 4 --monitor-interval 0 "$@" >"$log" 2>&1 &
-    PIDS+=($!)
-    URL=""
-    for _ in $(seq 100); do
-        URL=$(grep -o 'http://[0-9.]*:[0-9]*' "$log" | head -n1)
-        [[ -n "$URL" ]] && break
-        sleep 0.1
-    done
-}
 serve "$T/serve.log"
 OUT=$(cat "$T/serve.log")
 CODE=0
 expect_out "tokens in the catalog turn auth on" 0 "auth on: 5 API tokens"
 
-# c TOKEN ARGS...: curl as TOKEN ("" for none); body in $OUT, status in $CODE.
+# c TOKEN ARGS...: http with a bearer token (none when TOKEN is empty).
 c() {
     local tok=$1
     shift
     if [[ -n "$tok" ]]; then set -- -H "Authorization: Bearer $tok" "$@"; fi
-    OUT=$(curl -s -w '\n%{http_code}' "$@")
-    CODE=${OUT##*$'\n'}
-    OUT=${OUT%$'\n'*}
-    ERR=""
+    http "$@"
 }
 
 # ---- open and closed routes ------------------------------------------------------
